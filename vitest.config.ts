@@ -1,0 +1,35 @@
+// Test projects: `unit` (pure, next to the code) and `integration` (real databases, in test/).
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (pkg: string): string =>
+  fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+const alias = {
+  '@cryptoassets/core': src('core'),
+  '@cryptoassets/ledger/testing': fileURLToPath(
+    new URL('./packages/ledger/src/testing/index.ts', import.meta.url),
+  ),
+  '@cryptoassets/ledger': src('ledger'),
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        resolve: { alias },
+        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'], testTimeout: 20_000 },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'integration',
+          include: ['packages/*/test/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
