@@ -1,0 +1,266 @@
+// The configuration file: YAML or JSON, `${ENV}` expansion, a `.env` beside it, strict validation.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { type CoinProfile, getCoinProfile, type Network } from './coins.js';
+import { ConfigError } from './errors.js';
+
+export const configBytesMax = 1_048_576;
+const envNamePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+const port = z.number().int().min(1).max(65_535);
+const host = z.string().min(1).max(255);
+
+const walletnotifySchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('http'),
+    host: host.default('127.0.0.1'),
+    port,
+    secret_path: z.string().min(1).max(200).optional(),
+    body_bytes_max: z.number().int().min(64).max(65_536).default(1_024),
+  }),
+  z.strictObject({ type: z.literal('pipe'), path: z.string().min(1) }),
+  z.strictObject({
+    type: z.literal('redis'),
+    url: z.string().min(1).default('redis://127.0.0.1:6379'),
+    channel: z.string().min(1),
+  }),
+]);
+
+const backendSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('bitcoind'),
+    url: z.string().url(),
+    timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+    walletnotify: walletnotifySchema.optional(),
+  }),
+  z.strictObject({ type: z.literal('offline') }),
+]);
+
+const coinSchema = z
+  .strictObject({
+    backend: backendSchema.optional(),
+    confirmations: z.number().int().min(0).max(1_000).default(3),
+    max_confirmation_count: z.number().int().min(0).max(10_000).default(15),
+    testnet: z.boolean().optional(),
+    network: z.enum(['mainnet', 'testnet', 'regtest']).optional(),
+  })
+  .refine((coin) => coin.max_confirmation_count >= coin.confirmations, {
+    message: 'max_confirmation_count must be at least confirmations',
+    path: ['max_confirmation_count'],
+  })
+  .refine(
+    (coin) =>
+      coin.testnet === undefined ||
+      coin.network === undefined ||
+      (coin.network === 'testnet') === coin.testnet,
+    {
+      message: 'testnet and network disagree; give only network',
+      path: ['testnet'],
+    },
+  );
+
+const eventHandlerSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('http'),
+    url: z.string().url(),
+    secret: z.string().min(16).optional(),
+    timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
+  }),
+  z.strictObject({
+    type: z.literal('script'),
+    script: z.string().min(1),
+    timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+  }),
+  z.strictObject({
+    type: z.literal('callback'),
+    module: z.string().min(1),
+    export: z.string().min(1),
+  }),
+]);
+
+const fileSchema = z.strictObject({
+  database: z
+    .strictObject({ url: z.string().min(1) })
+    .default({ url: 'sqlite:./data/cryptoassets.sqlite' }),
+  coins: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'coin names are lower-case letters and digits'),
+      coinSchema,
+    )
+    .default({}),
+  events: z.record(z.string().min(1).max(64), eventHandlerSchema).default({}),
+  status_server: z
+    .strictObject({
+      host: host.default('127.0.0.1'),
+      port: port.default(18_881),
+      token: z.string().min(16).optional(),
+    })
+    .optional(),
+  service: z
+    .strictObject({
+      broadcast_period_s: z.number().min(1).max(86_400).default(30),
+      confirmation_poll_s: z.number().min(1).max(86_400).default(60),
+      logging: z
+        .strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
+        .default({ level: 'info' }),
+    })
+    .optional(),
+});
+
+type FileConfig = z.infer<typeof fileSchema>;
+export type BackendConfig = NonNullable<FileConfig['coins'][string]['backend']>;
+export type EventHandlerConfig = FileConfig['events'][string];
+
+export type CoinConfig = {
+  readonly symbol: string;
+  readonly profile: CoinProfile;
+  readonly network: Network;
+  readonly confirmations: number;
+  readonly maxConfirmationCount: number;
+  readonly backend: BackendConfig | undefined;
+};
+
+export type Config = {
+  /** Path of the file the configuration came from; undefined for the built-in defaults. */
+  readonly source: string | undefined;
+  readonly database: { readonly url: string };
+  readonly coins: Readonly<Record<string, CoinConfig>>;
+  readonly events: Readonly<Record<string, EventHandlerConfig>>;
+  readonly statusServer: FileConfig['status_server'];
+  readonly service: FileConfig['service'];
+};
+
+export type LoadConfigOptions = {
+  /** Environment used for `${NAME}`; defaults to `process.env` merged over the `.env` file. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+};
+
+/** Reads, expands and validates a configuration file. Throws `ConfigError` naming the bad field. */
+export function loadConfigFile(path: string, options: LoadConfigOptions = {}): Config {
+  const absolute = resolve(path);
+  if (!existsSync(absolute)) throw new ConfigError(`config file not found: ${path}`);
+  const text = readFileSync(absolute, 'utf8');
+  const dotenvPath = resolve(dirname(absolute), '.env');
+  const env = options.env ?? {
+    ...(existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath, 'utf8')) : {}),
+    ...process.env,
+  };
+  return parseConfigText(text, { source: absolute, env });
+}
+
+export type ParseConfigOptions = {
+  readonly source?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+};
+
+/** Parses configuration text (YAML, of which JSON is a subset) and validates it. */
+export function parseConfigText(text: string, options: ParseConfigOptions = {}): Config {
+  const where = options.source ?? 'config';
+  if (Buffer.byteLength(text) > configBytesMax)
+    throw new ConfigError(`${where}: file is larger than ${configBytesMax} bytes`);
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+  } catch (error) {
+    const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+    throw new ConfigError(`${where}: not valid YAML or JSON: ${reason}`, { cause: error });
+  }
+  const expanded = expandEnv(raw ?? {}, options.env ?? process.env, []);
+  return validateConfig(expanded, options.source);
+}
+
+/** Validates an already-parsed configuration object. */
+export function validateConfig(raw: unknown, source?: string): Config {
+  const where = source ?? 'config';
+  const result = fileSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue?.path.length ? issue.path.join('.') : '(top level)';
+    throw new ConfigError(`${where}: ${path}: ${issue?.message ?? 'invalid'}`, {
+      cause: result.error,
+    });
+  }
+  return normalize(result.data, source);
+}
+
+function normalize(file: FileConfig, source: string | undefined): Config {
+  const coins: Record<string, CoinConfig> = {};
+  for (const [symbol, coin] of Object.entries(file.coins)) {
+    const profile = getCoinProfile(symbol);
+    if (!profile)
+      throw new ConfigError(
+        `${source ?? 'config'}: coins.${symbol}: unknown coin (known: btc, ltc, doge)`,
+      );
+    const network: Network = coin.network ?? (coin.testnet ? 'testnet' : 'mainnet');
+    coins[symbol] = {
+      symbol,
+      profile,
+      network,
+      confirmations: coin.confirmations,
+      maxConfirmationCount: coin.max_confirmation_count,
+      backend: coin.backend,
+    };
+  }
+  const database = { url: resolveDatabaseUrl(file.database.url, source) };
+  return {
+    source,
+    database,
+    coins,
+    events: file.events,
+    statusServer: file.status_server,
+    service: file.service,
+  };
+}
+
+/** Makes a relative `sqlite:` path relative to the config file's folder. */
+function resolveDatabaseUrl(url: string, source: string | undefined): string {
+  if (!url.startsWith('sqlite:')) return url;
+  const path = url.slice('sqlite:'.length);
+  if (path === ':memory:' || isAbsolute(path) || source === undefined) return url;
+  return `sqlite:${resolve(dirname(source), path)}`;
+}
+
+function expandEnv(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  path: string[],
+): unknown {
+  if (typeof value === 'string') {
+    return value.replace(envNamePattern, (_, name: string) => {
+      const found = env[name];
+      if (found === undefined)
+        throw new ConfigError(
+          `${path.join('.') || '(top level)'}: environment variable ${name} is not set`,
+        );
+      return found;
+    });
+  }
+  if (Array.isArray(value))
+    return value.map((item, index) => expandEnv(item, env, [...path, String(index)]));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value))
+      out[key] = expandEnv(item, env, [...path, key]);
+    return out;
+  }
+  return value;
+}
+
+/** Parses a `.env` file: `NAME=value` lines, `#` comments, optional quotes. */
+export function parseDotenv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match || line.trimStart().startsWith('#')) continue;
+    const [, name = '', rawValue = ''] = match;
+    out[name] = rawValue.replace(/^(['"])(.*)\1$/, '$2');
+  }
+  return out;
+}
+
+/** The built-in configuration used when no file exists: SQLite under ./data, no coins yet. */
+export function defaultConfig(): Config {
+  return validateConfig({});
+}

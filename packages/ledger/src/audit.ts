@@ -1,0 +1,90 @@
+// The audit: recomputes every account and address balance from the transactions (double entry).
+import { type Kysely, sql } from 'kysely';
+import { toAmount, toId } from './records.js';
+import type { LedgerTables } from './schema.js';
+
+export type AuditMismatch = {
+  readonly kind: 'account' | 'address';
+  readonly id: number;
+  /** Account name, or the address itself. */
+  readonly name: string;
+  /** What the row says. */
+  readonly recorded: bigint;
+  /** What the transactions add up to. */
+  readonly expected: bigint;
+};
+
+export type AuditReport = {
+  readonly accounts: number;
+  readonly addresses: number;
+  readonly transactions: number;
+  /** Sum of all account balances. */
+  readonly total: bigint;
+  readonly mismatches: readonly AuditMismatch[];
+};
+
+// Which transactions move which balance:
+//   credit the receiving account: internal, balance_import, and deposits once credited/processed;
+//   debit the sending account:    internal, send (pending or broadcasted), network_fee.
+const creditsAccount = sql<boolean>`(kind in ('internal', 'balance_import') or (kind = 'deposit' and state in ('credited', 'processed')))`;
+const debitsAccount = sql<boolean>`kind in ('internal', 'send', 'network_fee')`;
+const creditsAddress = sql<boolean>`(kind = 'deposit' and state in ('credited', 'processed'))`;
+
+export async function auditBooks(db: Kysely<LedgerTables>): Promise<AuditReport> {
+  const credits = await sumBy(db, 'receiving_account_id', creditsAccount);
+  const debits = await sumBy(db, 'sending_account_id', debitsAccount);
+  const received = await sumBy(db, 'address_id', creditsAddress);
+  const mismatches: AuditMismatch[] = [];
+  let total = 0n;
+  const accounts = await db
+    .selectFrom('account')
+    .select(['id', 'name', 'balance'])
+    .orderBy('id')
+    .execute();
+  for (const row of accounts) {
+    const id = toId(row.id);
+    const recorded = toAmount(row.balance);
+    const expected = (credits.get(id) ?? 0n) - (debits.get(id) ?? 0n);
+    total += recorded;
+    if (recorded !== expected)
+      mismatches.push({ kind: 'account', id, name: row.name, recorded, expected });
+  }
+  const addresses = await db
+    .selectFrom('address')
+    .select(['id', 'address', 'balance'])
+    .orderBy('id')
+    .execute();
+  for (const row of addresses) {
+    const id = toId(row.id);
+    const recorded = toAmount(row.balance);
+    const expected = received.get(id) ?? 0n;
+    if (recorded !== expected)
+      mismatches.push({ kind: 'address', id, name: row.address, recorded, expected });
+  }
+  const count = await db
+    .selectFrom('transaction')
+    .select((eb) => eb.fn.countAll<string | bigint | number>().as('n'))
+    .executeTakeFirst();
+  return {
+    accounts: accounts.length,
+    addresses: addresses.length,
+    transactions: Number(count?.n ?? 0),
+    total,
+    mismatches,
+  };
+}
+
+async function sumBy(
+  db: Kysely<LedgerTables>,
+  column: 'receiving_account_id' | 'sending_account_id' | 'address_id',
+  condition: ReturnType<typeof sql<boolean>>,
+): Promise<Map<number, bigint>> {
+  const rows = await db
+    .selectFrom('transaction')
+    .select((eb) => [eb.ref(column).as('key'), eb.fn.sum<string | bigint>('amount').as('total')])
+    .where(column, 'is not', null)
+    .where(condition)
+    .groupBy(column)
+    .execute();
+  return new Map(rows.map((row) => [toId(row.key), toAmount(row.total)]));
+}

@@ -1,0 +1,110 @@
+// Opens the books' database from a URL: `sqlite:PATH` (embedded default) or `postgresql://...`.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { DatabaseError } from './errors.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export type Database = {
+  readonly dialect: DialectName;
+  /** Untyped handle; each coin's books add their table prefix and types on top. */
+  readonly kysely: Kysely<unknown>;
+  /** The URL with any password removed, for messages and the status page. */
+  readonly displayUrl: string;
+  readonly close: () => Promise<void>;
+};
+
+export type OpenDatabaseOptions = {
+  /** PostgreSQL pool size (connections). */
+  readonly poolSize?: number;
+  /** SQLite: how long a writer waits for another process's lock. */
+  readonly busyTimeoutMs?: number;
+};
+
+export const poolSizeDefault = 10;
+export const busyTimeoutMsDefault = 5_000;
+const statementCacheSizeMax = 256;
+const int8Oid = 20;
+const numericOid = 1700;
+
+export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Database {
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), options);
+  if (url.startsWith('postgresql://') || url.startsWith('postgres://'))
+    return openPostgres(url, options);
+  throw new DatabaseError(
+    `database.url: expected sqlite:PATH or postgresql://..., got ${JSON.stringify(redact(url))}`,
+  );
+}
+
+function openSqlite(path: string, options: OpenDatabaseOptions): Database {
+  if (path.length === 0)
+    throw new DatabaseError(
+      'database.url: sqlite: needs a file path, e.g. sqlite:./data/cryptoassets.sqlite',
+    );
+  let raw: SqliteDatabase.Database;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    raw = new SqliteDatabase(path);
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = FULL');
+    raw.pragma('foreign_keys = ON');
+    raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? busyTimeoutMsDefault}`);
+    raw.defaultSafeIntegers(true);
+  } catch (error) {
+    throw new DatabaseError(`cannot open SQLite database ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const kysely = new Kysely<unknown>({
+    dialect: new SqliteDialect({ database: withStatementCache(raw) }),
+  });
+  return { dialect: 'sqlite', kysely, displayUrl: `sqlite:${path}`, close: () => kysely.destroy() };
+}
+
+/** better-sqlite3 prepares a statement per query; a bounded cache of prepared statements saves that. */
+function withStatementCache(raw: SqliteDatabase.Database): SqliteDatabase.Database {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  const prepare = (sql: string): SqliteDatabase.Statement => {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = raw.prepare(sql);
+      if (cache.size >= statementCacheSizeMax) cache.delete(cache.keys().next().value as string);
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
+  return new Proxy(raw, {
+    get(target, property) {
+      if (property === 'prepare') return prepare;
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function openPostgres(url: string, options: OpenDatabaseOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? poolSizeDefault,
+    connectionTimeoutMillis: 10_000,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === int8Oid || oid === numericOid
+          ? (value: string) => value
+          : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it on the next checkout.
+  });
+  const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  return { dialect: 'postgres', kysely, displayUrl: redact(url), close: () => kysely.destroy() };
+}
+
+/** Removes the password from a database URL. */
+export function redact(url: string): string {
+  return url.replace(/(\/\/[^:/@]+):[^@/]*@/, '$1:***@');
+}

@@ -1,0 +1,50 @@
+// Public face of @cryptoassets/ledger: the books of each coin on SQLite or PostgreSQL.
+export type { AuditMismatch, AuditReport } from './audit.js';
+export { type Backend, OfflineBackend, type OfflineBackendOptions } from './backend.js';
+export { createBackend } from './backends.js';
+export {
+  type Database,
+  type DialectName,
+  type OpenDatabaseOptions,
+  openDatabase,
+  redact,
+} from './database.js';
+export {
+  AccountExists,
+  BadAddress,
+  BadTransactionState,
+  CannotResolveDatabaseConflict,
+  DatabaseError,
+  DuplicateAddress,
+  NoBackend,
+  NotEnoughAccountBalance,
+  NotFound,
+  SameAccount,
+} from './errors.js';
+export {
+  type DepositResult,
+  type DepositUpdate,
+  Ledger,
+  type LedgerOptions,
+  listLimitDefault,
+  listLimitMax,
+  networkFeeAccountName,
+  openLedger,
+  type SendOptions,
+  type TransactionFilter,
+  type TransferOptions,
+} from './ledger.js';
+export { migrateCoin } from './migrations.js';
+export type { Account, Address, NetworkTransaction, Transaction, Wallet } from './records.js';
+export {
+  ConflictResolver,
+  isRetryableConflict,
+  type ResolverCounters,
+  type ResolverOptions,
+} from './resolver.js';
+export type {
+  AccountKind,
+  NetworkTransactionType,
+  TransactionKind,
+  TransactionState,
+} from './schema.js';

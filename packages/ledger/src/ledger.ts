@@ -1,0 +1,1034 @@
+// The books of one coin: wallets, accounts, addresses, deposits, sends, fees and totals.
+// Every money movement runs in one serializable transaction through the conflict resolver.
+import { randomBytes } from 'node:crypto';
+import {
+  assert,
+  type CoinConfig,
+  checkAmount,
+  InvalidValueError,
+  isValidAddress,
+} from '@cryptoassets/core';
+import { type Kysely, sql } from 'kysely';
+import { type AuditReport, auditBooks } from './audit.js';
+import type { Backend } from './backend.js';
+import type { Database } from './database.js';
+import {
+  AccountExists,
+  BadAddress,
+  BadTransactionState,
+  DuplicateAddress,
+  NoBackend,
+  NotEnoughAccountBalance,
+  NotFound,
+  SameAccount,
+} from './errors.js';
+import { migrateCoin } from './migrations.js';
+import {
+  type Account,
+  type Address,
+  mapAccount,
+  mapAddress,
+  mapNetworkTransaction,
+  mapTransaction,
+  mapWallet,
+  type NetworkTransaction,
+  type Transaction,
+  toAmount,
+  toId,
+  type Wallet,
+} from './records.js';
+import { ConflictResolver, type ResolverOptions } from './resolver.js';
+import type { LedgerTables, TransactionState } from './schema.js';
+import { TablePrefixPlugin } from './table-prefix.js';
+
+export const networkFeeAccountName = 'Network fees';
+export const listLimitDefault = 100;
+export const listLimitMax = 10_000;
+const nameLengthMax = 128;
+const labelLengthMax = 256;
+const txidLengthMax = 128;
+const confirmationsMax = 1_000_000_000;
+
+type Tx = Kysely<LedgerTables>;
+type AccountRef = Pick<Account, 'id' | 'walletId' | 'name'>;
+type WalletRef = Pick<Wallet, 'id'>;
+
+export type LedgerOptions = {
+  readonly database: Database;
+  readonly coin: CoinConfig;
+  /** The coin's network; undefined for bookkeeping alone. */
+  readonly backend?: Backend | undefined;
+  readonly resolver?: ResolverOptions;
+};
+
+export type TransferOptions = {
+  readonly from: AccountRef;
+  readonly to: AccountRef;
+  /** Minor units, greater than zero. */
+  readonly amount: bigint;
+  readonly label?: string;
+  /** Let the sender's balance go below zero (off by default). */
+  readonly allowNegativeBalance?: boolean;
+};
+
+export type SendOptions = {
+  readonly from: AccountRef;
+  readonly address: string;
+  readonly amount: bigint;
+  readonly label?: string;
+  /** Send over the network even when the address belongs to this wallet. */
+  readonly forceExternal?: boolean;
+};
+
+export type DepositUpdate = {
+  readonly txid: string;
+  readonly address: string;
+  /** Minor units received at the address in this network transaction. */
+  readonly amount: bigint;
+  readonly confirmations: number;
+};
+
+export type DepositResult = {
+  readonly transaction: Transaction;
+  readonly networkTransaction: NetworkTransaction;
+  /** True when this update credited the account (it happens once per deposit). */
+  readonly creditedNow: boolean;
+};
+
+export type TransactionFilter = {
+  readonly wallet: WalletRef;
+  readonly account?: Pick<Account, 'id'>;
+  readonly state?: TransactionState;
+  readonly kind?: Transaction['kind'];
+  readonly limit?: number;
+};
+
+/** Opens the books of one coin over an open database. Call `migrate()` once before use. */
+export function openLedger(options: LedgerOptions): Ledger {
+  return new Ledger(options);
+}
+
+export class Ledger {
+  readonly coin: CoinConfig;
+  readonly backend: Backend | undefined;
+  readonly resolver: ConflictResolver<LedgerTables>;
+  readonly #database: Database;
+  readonly #db: Tx;
+
+  constructor(options: LedgerOptions) {
+    this.coin = options.coin;
+    this.backend = options.backend;
+    this.#database = options.database;
+    this.#db = (options.database.kysely as Kysely<LedgerTables>).withPlugin(
+      new TablePrefixPlugin(`${options.coin.symbol}_`),
+    );
+    this.resolver = new ConflictResolver(this.#db, options.database.dialect, options.resolver);
+  }
+
+  /** Creates or upgrades this coin's tables; safe to run again. */
+  migrate(): Promise<{ readonly applied: string[] }> {
+    return migrateCoin({
+      db: this.#database.kysely,
+      dialect: this.#database.dialect,
+      coin: this.coin.symbol,
+    });
+  }
+
+  // ---- wallets -------------------------------------------------------------------------------
+
+  /** Returns the wallet of that name, creating it (with its network fee account) if missing. */
+  async getOrCreateWallet(name: string): Promise<Wallet> {
+    checkName(name, 'wallet');
+    const existing = await this.getWallet(name);
+    if (existing) return existing;
+    return this.resolver.managed('create wallet', async (tx) => {
+      const now = nowIso();
+      await tx
+        .insertInto('wallet')
+        .values({ name, created_at: now })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+      const wallet = mapWallet(
+        await tx
+          .selectFrom('wallet')
+          .selectAll()
+          .where('name', '=', name)
+          .executeTakeFirstOrThrow(),
+      );
+      await tx
+        .insertInto('account')
+        .values({
+          wallet_id: wallet.id,
+          name: networkFeeAccountName,
+          kind: 'network_fees',
+          balance: 0n,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.columns(['wallet_id', 'name']).doNothing())
+        .execute();
+      return wallet;
+    });
+  }
+
+  async getWallet(name: string): Promise<Wallet | undefined> {
+    const row = await this.#db
+      .selectFrom('wallet')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row ? mapWallet(row) : undefined;
+  }
+
+  async listWallets(): Promise<Wallet[]> {
+    return (
+      await this.#db.selectFrom('wallet').selectAll().orderBy('id').limit(listLimitMax).execute()
+    ).map(mapWallet);
+  }
+
+  /** Sum of the wallet's account balances (derived on read; no row holds it). */
+  async walletTotal(wallet: WalletRef): Promise<bigint> {
+    const row = await this.#db
+      .selectFrom('account')
+      .select((eb) => eb.fn.sum<string | bigint>('balance').as('total'))
+      .where('wallet_id', '=', wallet.id)
+      .executeTakeFirst();
+    return toAmount(row?.total ?? 0n);
+  }
+
+  // ---- accounts ------------------------------------------------------------------------------
+
+  async createAccount(wallet: WalletRef, name: string): Promise<Account> {
+    checkName(name, 'account');
+    return this.resolver.managed('create account', async (tx) => {
+      const existing = await tx
+        .selectFrom('account')
+        .select('id')
+        .where('wallet_id', '=', wallet.id)
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (existing) throw new AccountExists(name);
+      const row = await tx
+        .insertInto('account')
+        .values({ wallet_id: wallet.id, name, kind: 'user', balance: 0n, created_at: nowIso() })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return mapAccount(row);
+    });
+  }
+
+  async getAccount(wallet: WalletRef, name: string): Promise<Account | undefined> {
+    const row = await this.#db
+      .selectFrom('account')
+      .selectAll()
+      .where('wallet_id', '=', wallet.id)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row ? mapAccount(row) : undefined;
+  }
+
+  /** Like `getAccount`, but a missing account is a `NotFound` error. */
+  async requireAccount(wallet: WalletRef, name: string): Promise<Account> {
+    const account = await this.getAccount(wallet, name);
+    if (!account) throw new NotFound(`account ${JSON.stringify(name)}`);
+    return account;
+  }
+
+  async getAccountById(id: number): Promise<Account | undefined> {
+    const row = await this.#db
+      .selectFrom('account')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? mapAccount(row) : undefined;
+  }
+
+  async getOrCreateAccount(wallet: WalletRef, name: string): Promise<Account> {
+    const existing = await this.getAccount(wallet, name);
+    if (existing) return existing;
+    try {
+      return await this.createAccount(wallet, name);
+    } catch (error) {
+      if (error instanceof AccountExists) return this.requireAccount(wallet, name);
+      throw error;
+    }
+  }
+
+  async listAccounts(wallet: WalletRef): Promise<Account[]> {
+    const rows = await this.#db
+      .selectFrom('account')
+      .selectAll()
+      .where('wallet_id', '=', wallet.id)
+      .orderBy('id')
+      .limit(listLimitMax)
+      .execute();
+    return rows.map(mapAccount);
+  }
+
+  /** The wallet's special account that network fees are charged to. */
+  async getNetworkFeeAccount(wallet: WalletRef): Promise<Account> {
+    const row = await this.#db
+      .selectFrom('account')
+      .selectAll()
+      .where('wallet_id', '=', wallet.id)
+      .where('kind', '=', 'network_fees')
+      .executeTakeFirst();
+    if (!row) throw new NotFound(`network fee account of wallet ${wallet.id}`);
+    return mapAccount(row);
+  }
+
+  // ---- addresses -----------------------------------------------------------------------------
+
+  /** Asks the backend for a new address and records it as a receiving address of the account. */
+  async createReceivingAddress(
+    account: AccountRef,
+    options: { readonly label?: string } = {},
+  ): Promise<Address> {
+    const backend = this.#requireBackend();
+    const label = options.label ?? `${account.name}-${randomBytes(6).toString('hex')}`;
+    checkLabel(label);
+    const address = await backend.createAddress({ label });
+    assert(
+      this.isValidAddress(address),
+      `backend ${backend.type} returned an invalid address ${address}`,
+    );
+    return this.importAddress(account, address, { label });
+  }
+
+  /** Adds an existing address of the coin to the account; a duplicate is `DuplicateAddress`. */
+  async importAddress(
+    account: AccountRef,
+    address: string,
+    options: { readonly label?: string } = {},
+  ): Promise<Address> {
+    this.#checkAddress(address);
+    if (options.label !== undefined) checkLabel(options.label);
+    return this.resolver.managed('import address', async (tx) => {
+      const existing = await tx
+        .selectFrom('address')
+        .select('id')
+        .where('wallet_id', '=', account.walletId)
+        .where('address', '=', address)
+        .executeTakeFirst();
+      if (existing) throw new DuplicateAddress(address);
+      const row = await tx
+        .insertInto('address')
+        .values({
+          wallet_id: account.walletId,
+          account_id: account.id,
+          address,
+          label: options.label ?? null,
+          balance: 0n,
+          archived_at: null,
+          created_at: nowIso(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return mapAddress(row);
+    });
+  }
+
+  /** Returns the wallet's record of an outside address, creating it if missing. */
+  async getOrCreateExternalAddress(wallet: WalletRef, address: string): Promise<Address> {
+    this.#checkAddress(address);
+    return this.resolver.managed('external address', (tx) =>
+      this.#externalAddress(tx, wallet.id, address),
+    );
+  }
+
+  async #externalAddress(tx: Tx, walletId: number, address: string): Promise<Address> {
+    await tx
+      .insertInto('address')
+      .values({
+        wallet_id: walletId,
+        account_id: null,
+        address,
+        label: null,
+        balance: 0n,
+        archived_at: null,
+        created_at: nowIso(),
+      })
+      .onConflict((oc) => oc.columns(['wallet_id', 'address']).doNothing())
+      .execute();
+    const row = await tx
+      .selectFrom('address')
+      .selectAll()
+      .where('wallet_id', '=', walletId)
+      .where('address', '=', address)
+      .executeTakeFirstOrThrow();
+    return mapAddress(row);
+  }
+
+  /** Archives a receiving address: it keeps receiving, but is no longer listed by default. */
+  async archiveAddress(address: Pick<Address, 'id'>): Promise<Address> {
+    return this.resolver.managed('archive address', async (tx) => {
+      const row = await tx
+        .updateTable('address')
+        .set({ archived_at: nowIso() })
+        .where('id', '=', address.id)
+        .where('archived_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (row) return mapAddress(row);
+      const current = await tx
+        .selectFrom('address')
+        .selectAll()
+        .where('id', '=', address.id)
+        .executeTakeFirst();
+      if (!current) throw new NotFound(`address ${address.id}`);
+      return mapAddress(current);
+    });
+  }
+
+  /** Receiving addresses of a wallet, or of one account; archived ones only when asked. */
+  async listReceivingAddresses(options: {
+    readonly wallet: WalletRef;
+    readonly account?: Pick<Account, 'id'>;
+    readonly includeArchived?: boolean;
+  }): Promise<Address[]> {
+    let query = this.#db
+      .selectFrom('address')
+      .selectAll()
+      .where('wallet_id', '=', options.wallet.id)
+      .where('account_id', 'is not', null);
+    if (options.account) query = query.where('account_id', '=', options.account.id);
+    if (!options.includeArchived) query = query.where('archived_at', 'is', null);
+    return (await query.orderBy('id').limit(listLimitMax).execute()).map(mapAddress);
+  }
+
+  async getAddress(wallet: WalletRef, address: string): Promise<Address | undefined> {
+    const row = await this.#db
+      .selectFrom('address')
+      .selectAll()
+      .where('wallet_id', '=', wallet.id)
+      .where('address', '=', address)
+      .executeTakeFirst();
+    return row ? mapAddress(row) : undefined;
+  }
+
+  /** The account that owns a receiving address of the wallet, or undefined. */
+  async findAccountByAddress(wallet: WalletRef, address: string): Promise<Account | undefined> {
+    const found = await this.getAddress(wallet, address);
+    if (!found || found.accountId === null) return undefined;
+    return this.getAccountById(found.accountId);
+  }
+
+  isValidAddress(address: string): boolean {
+    return (
+      isValidAddress(this.coin.profile, this.coin.network, address) &&
+      (this.backend?.validateAddress(address) ?? true)
+    );
+  }
+
+  #checkAddress(address: string): void {
+    if (typeof address !== 'string' || !this.isValidAddress(address)) {
+      throw new BadAddress(String(address), this.coin.symbol, this.coin.network);
+    }
+  }
+
+  // ---- moving money --------------------------------------------------------------------------
+
+  /** Moves an amount between two accounts of one wallet. */
+  async transfer(options: TransferOptions): Promise<Transaction> {
+    const { from, to } = options;
+    const amount = checkAmount(options.amount, 'amount');
+    if (options.label !== undefined) checkLabel(options.label);
+    if (from.id === to.id) throw new SameAccount(from.name);
+    if (from.walletId !== to.walletId)
+      throw new InvalidValueError('to', `account ${to.name} is in another wallet`);
+    return this.resolver.managed('transfer', async (tx) => {
+      await this.#debit(tx, from, amount, options.allowNegativeBalance ?? false);
+      const credited = await tx
+        .updateTable('account')
+        .set({ balance: sql`balance + ${amount}` })
+        .where('id', '=', to.id)
+        .where('wallet_id', '=', from.walletId)
+        .executeTakeFirst();
+      if (credited.numUpdatedRows !== 1n) throw new NotFound(`account ${JSON.stringify(to.name)}`);
+      return this.#insertTransaction(tx, {
+        wallet_id: from.walletId,
+        kind: 'internal',
+        state: 'internal',
+        amount,
+        sending_account_id: from.id,
+        receiving_account_id: to.id,
+        label: options.label ?? null,
+      });
+    });
+  }
+
+  /** Takes `amount` from the account, refusing to go below zero unless allowed. */
+  async #debit(tx: Tx, account: AccountRef, amount: bigint, allowNegative: boolean): Promise<void> {
+    let query = tx
+      .updateTable('account')
+      .set({ balance: sql`balance - ${amount}` })
+      .where('id', '=', account.id)
+      .where('wallet_id', '=', account.walletId);
+    if (!allowNegative) query = query.where('balance', '>=', amount);
+    const result = await query.executeTakeFirst();
+    if (result.numUpdatedRows === 1n) return;
+    const exists = await tx
+      .selectFrom('account')
+      .select('id')
+      .where('id', '=', account.id)
+      .executeTakeFirst();
+    if (!exists) throw new NotFound(`account ${JSON.stringify(account.name)}`);
+    throw new NotEnoughAccountBalance(account.name);
+  }
+
+  /**
+   * Sends to an address: an internal transfer when a receiving address of the same wallet owns
+   * it (unless `forceExternal`), otherwise a `pending` external send, debited at once.
+   */
+  async send(options: SendOptions): Promise<Transaction> {
+    this.#checkAddress(options.address);
+    if (!options.forceExternal) {
+      const owner = await this.findAccountByAddress({ id: options.from.walletId }, options.address);
+      if (owner) {
+        return this.transfer({
+          from: options.from,
+          to: owner,
+          amount: options.amount,
+          ...(options.label === undefined ? {} : { label: options.label }),
+        });
+      }
+    }
+    return this.sendExternal(options);
+  }
+
+  /** Queues an external send: validates, debits the account and records a `pending` transaction. */
+  async sendExternal(options: Omit<SendOptions, 'forceExternal'>): Promise<Transaction> {
+    const amount = checkAmount(options.amount, 'amount');
+    this.#checkAddress(options.address);
+    if (options.label !== undefined) checkLabel(options.label);
+    this.#requireBackend();
+    const { from } = options;
+    return this.resolver.managed('send', async (tx) => {
+      await this.#debit(tx, from, amount, false);
+      const address = await this.#externalAddress(tx, from.walletId, options.address);
+      return this.#insertTransaction(tx, {
+        wallet_id: from.walletId,
+        kind: 'send',
+        state: 'pending',
+        amount,
+        sending_account_id: from.id,
+        address_id: address.id,
+        label: options.label ?? null,
+      });
+    });
+  }
+
+  /** External sends waiting to be broadcast, oldest first. */
+  async listPendingOutgoing(wallet: WalletRef, limit = listLimitDefault): Promise<Transaction[]> {
+    return this.listTransactions({ wallet, kind: 'send', state: 'pending', limit });
+  }
+
+  /**
+   * Groups the wallet's pending external sends that no broadcast holds yet into a new broadcast
+   * network transaction (no txid yet). Returns undefined when nothing is pending.
+   */
+  async prepareBroadcast(
+    wallet: WalletRef,
+    limit = listLimitDefault,
+  ): Promise<
+    | { readonly networkTransaction: NetworkTransaction; readonly transactions: Transaction[] }
+    | undefined
+  > {
+    assert(
+      Number.isInteger(limit) && limit > 0 && limit <= listLimitMax,
+      `limit must be 1..${listLimitMax}`,
+    );
+    return this.resolver.managed('prepare broadcast', async (tx) => {
+      const pending = await tx
+        .selectFrom('transaction')
+        .select('id')
+        .where('wallet_id', '=', wallet.id)
+        .where('kind', '=', 'send')
+        .where('state', '=', 'pending')
+        .where('network_transaction_id', 'is', null)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      if (pending.length === 0) return undefined;
+      const now = nowIso();
+      const network = await tx
+        .insertInto('network_transaction')
+        .values({
+          type: 'broadcast',
+          txid: null,
+          confirmations: 0,
+          opened_at: null,
+          closed_at: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const ids = pending.map((row) => toId(row.id));
+      const rows = await tx
+        .updateTable('transaction')
+        .set({ network_transaction_id: toId(network.id) })
+        .where('id', 'in', ids)
+        .returningAll()
+        .execute();
+      assert(rows.length === ids.length, 'broadcast lost a transaction');
+      return {
+        networkTransaction: mapNetworkTransaction(network),
+        transactions: rows.map(mapTransaction),
+      };
+    });
+  }
+
+  /** Commits that a broadcast is about to be sent. Not retried: the caller must know it happened. */
+  async markBroadcastOpened(networkTransactionId: number): Promise<NetworkTransaction> {
+    return this.resolver.nonRetryable('open broadcast', async (tx) => {
+      const now = nowIso();
+      const row = await tx
+        .updateTable('network_transaction')
+        .set({ opened_at: now, updated_at: now })
+        .where('id', '=', networkTransactionId)
+        .where('type', '=', 'broadcast')
+        .where('opened_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row)
+        throw new BadTransactionState(
+          `broadcast ${networkTransactionId} is missing or already opened`,
+        );
+      return mapNetworkTransaction(row);
+    });
+  }
+
+  /** Commits the txid of a sent broadcast; its transactions become `broadcasted`. Not retried. */
+  async markBroadcastClosed(
+    networkTransactionId: number,
+    txid: string,
+  ): Promise<NetworkTransaction> {
+    checkTxid(txid);
+    return this.resolver.nonRetryable('close broadcast', async (tx) => {
+      const now = nowIso();
+      const row = await tx
+        .updateTable('network_transaction')
+        .set({ txid, closed_at: now, updated_at: now })
+        .where('id', '=', networkTransactionId)
+        .where('type', '=', 'broadcast')
+        .where('opened_at', 'is not', null)
+        .where('closed_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row)
+        throw new BadTransactionState(
+          `broadcast ${networkTransactionId} is missing, not opened or already closed`,
+        );
+      await tx
+        .updateTable('transaction')
+        .set({ state: 'broadcasted' })
+        .where('network_transaction_id', '=', networkTransactionId)
+        .where('state', '=', 'pending')
+        .execute();
+      return mapNetworkTransaction(row);
+    });
+  }
+
+  /** Charges a broadcast's network fee to the wallet's fee account, once per broadcast. */
+  async chargeNetworkFee(options: {
+    readonly wallet: WalletRef;
+    readonly networkTransactionId: number;
+    readonly fee: bigint;
+  }): Promise<Transaction | undefined> {
+    const fee = checkAmount(options.fee, 'fee', 'non-negative');
+    if (fee === 0n) return undefined;
+    const feeAccount = await this.getNetworkFeeAccount(options.wallet);
+    return this.resolver.managed('charge network fee', async (tx) => {
+      const existing = await tx
+        .selectFrom('transaction')
+        .selectAll()
+        .where('kind', '=', 'network_fee')
+        .where('network_transaction_id', '=', options.networkTransactionId)
+        .executeTakeFirst();
+      if (existing) return mapTransaction(existing);
+      await this.#debit(tx, feeAccount, fee, true);
+      return this.#insertTransaction(tx, {
+        wallet_id: options.wallet.id,
+        kind: 'network_fee',
+        state: 'network_fee',
+        amount: fee,
+        sending_account_id: feeAccount.id,
+        network_transaction_id: options.networkTransactionId,
+        label: null,
+      });
+    });
+  }
+
+  /**
+   * Imports the backend wallet's balance that no account holds yet into `account`, as a
+   * `balance_import` transaction. Returns undefined when nothing is unaccounted.
+   */
+  async importBalance(account: AccountRef): Promise<Transaction | undefined> {
+    const backendBalance = await this.#requireBackend().getBalance();
+    return this.resolver.managed('import balance', async (tx) => {
+      const accounted = await this.#accountedMinor(tx, account.walletId);
+      const unaccounted = backendBalance - accounted;
+      if (unaccounted <= 0n) return undefined;
+      await tx
+        .updateTable('account')
+        .set({ balance: sql`balance + ${unaccounted}` })
+        .where('id', '=', account.id)
+        .execute();
+      return this.#insertTransaction(tx, {
+        wallet_id: account.walletId,
+        kind: 'balance_import',
+        state: 'balance_import',
+        amount: unaccounted,
+        receiving_account_id: account.id,
+        label: 'balance import',
+      });
+    });
+  }
+
+  /** What the backend wallet should hold for these books: balances plus sends not yet broadcast. */
+  async #accountedMinor(tx: Tx, walletId: number): Promise<bigint> {
+    const balances = await tx
+      .selectFrom('account')
+      .select((eb) => eb.fn.sum<string | bigint>('balance').as('total'))
+      .where('wallet_id', '=', walletId)
+      .executeTakeFirst();
+    const pending = await tx
+      .selectFrom('transaction')
+      .select((eb) => eb.fn.sum<string | bigint>('amount').as('total'))
+      .where('wallet_id', '=', walletId)
+      .where('kind', '=', 'send')
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    return toAmount(balances?.total ?? 0n) + toAmount(pending?.total ?? 0n);
+  }
+
+  // ---- deposits ------------------------------------------------------------------------------
+
+  /**
+   * Records what the network says about a deposit to one of our addresses. The first update
+   * creates an `incoming` transaction; when confirmations reach the coin's threshold the account
+   * and address are credited, exactly once. Updates after that only track confirmations.
+   * Returns undefined when the address is not a receiving address of this coin's books.
+   */
+  async recordDeposit(update: DepositUpdate): Promise<DepositResult | undefined> {
+    const amount = checkAmount(update.amount, 'amount');
+    checkTxid(update.txid);
+    checkConfirmations(update.confirmations);
+    return this.resolver.managed('record deposit', async (tx) => {
+      const address = await tx
+        .selectFrom('address')
+        .selectAll()
+        .where('address', '=', update.address)
+        .where('account_id', 'is not', null)
+        .orderBy('id')
+        .executeTakeFirst();
+      if (!address) return undefined;
+      const network = await this.#upsertDepositNetworkTransaction(
+        tx,
+        update.txid,
+        update.confirmations,
+      );
+      const transaction = await this.#upsertDepositTransaction(
+        tx,
+        mapAddress(address),
+        network.id,
+        amount,
+      );
+      if (transaction.state !== 'incoming' || update.confirmations < this.coin.confirmations) {
+        return { transaction, networkTransaction: network, creditedNow: false };
+      }
+      const credited = await this.#credit(tx, transaction);
+      return { transaction: credited, networkTransaction: network, creditedNow: true };
+    });
+  }
+
+  async #upsertDepositNetworkTransaction(
+    tx: Tx,
+    txid: string,
+    confirmations: number,
+  ): Promise<NetworkTransaction> {
+    const now = nowIso();
+    await tx
+      .insertInto('network_transaction')
+      .values({
+        type: 'deposit',
+        txid,
+        confirmations,
+        opened_at: null,
+        closed_at: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) =>
+        oc.columns(['type', 'txid']).doUpdateSet({ confirmations, updated_at: now }),
+      )
+      .execute();
+    const row = await tx
+      .selectFrom('network_transaction')
+      .selectAll()
+      .where('type', '=', 'deposit')
+      .where('txid', '=', txid)
+      .executeTakeFirstOrThrow();
+    return mapNetworkTransaction(row);
+  }
+
+  async #upsertDepositTransaction(
+    tx: Tx,
+    address: Address,
+    networkTransactionId: number,
+    amount: bigint,
+  ): Promise<Transaction> {
+    assert(address.accountId !== null, 'deposit to an external address');
+    const existing = await tx
+      .selectFrom('transaction')
+      .selectAll()
+      .where('kind', '=', 'deposit')
+      .where('network_transaction_id', '=', networkTransactionId)
+      .where('address_id', '=', address.id)
+      .executeTakeFirst();
+    if (existing) {
+      const transaction = mapTransaction(existing);
+      if (transaction.amount === amount) return transaction;
+      if (transaction.state !== 'incoming') {
+        throw new BadTransactionState(
+          `deposit ${transaction.id} was credited with ${transaction.amount}; the network now reports ${amount}`,
+        );
+      }
+      const row = await tx
+        .updateTable('transaction')
+        .set({ amount })
+        .where('id', '=', transaction.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return mapTransaction(row);
+    }
+    return this.#insertTransaction(tx, {
+      wallet_id: address.walletId,
+      kind: 'deposit',
+      state: 'incoming',
+      amount,
+      receiving_account_id: address.accountId,
+      address_id: address.id,
+      network_transaction_id: networkTransactionId,
+      label: null,
+    });
+  }
+
+  async #credit(tx: Tx, transaction: Transaction): Promise<Transaction> {
+    assert(
+      transaction.receivingAccountId !== null && transaction.addressId !== null,
+      'credit without account',
+    );
+    const row = await tx
+      .updateTable('transaction')
+      .set({ state: 'credited', credited_at: nowIso() })
+      .where('id', '=', transaction.id)
+      .where('state', '=', 'incoming')
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await tx
+      .updateTable('account')
+      .set({ balance: sql`balance + ${transaction.amount}` })
+      .where('id', '=', transaction.receivingAccountId)
+      .execute();
+    await tx
+      .updateTable('address')
+      .set({ balance: sql`balance + ${transaction.amount}` })
+      .where('id', '=', transaction.addressId)
+      .execute();
+    return mapTransaction(row);
+  }
+
+  /** Marks a credited deposit as processed by the app. Idempotent; an uncredited one is refused. */
+  async markProcessed(transactionId: number): Promise<Transaction> {
+    return this.resolver.managed('mark processed', async (tx) => {
+      const row = await tx
+        .selectFrom('transaction')
+        .selectAll()
+        .where('id', '=', transactionId)
+        .executeTakeFirst();
+      if (row?.kind !== 'deposit') throw new NotFound(`deposit ${transactionId}`);
+      if (row.state === 'processed') return mapTransaction(row);
+      if (row.state !== 'credited')
+        throw new BadTransactionState(`deposit ${transactionId} is ${row.state}, not credited yet`);
+      const updated = await tx
+        .updateTable('transaction')
+        .set({ state: 'processed', processed_at: nowIso() })
+        .where('id', '=', transactionId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return mapTransaction(updated);
+    });
+  }
+
+  /** Deposits of the wallet (optionally one account), newest first. */
+  listDeposits(options: Omit<TransactionFilter, 'kind'>): Promise<Transaction[]> {
+    return this.listTransactions({ ...options, kind: 'deposit' });
+  }
+
+  /** Deposits seen on the network but not yet credited. */
+  listUnconfirmedDeposits(
+    options: Omit<TransactionFilter, 'kind' | 'state'>,
+  ): Promise<Transaction[]> {
+    return this.listTransactions({ ...options, kind: 'deposit', state: 'incoming' });
+  }
+
+  /** Sum of deposits seen but not yet credited, for a wallet or one account. */
+  async unconfirmedBalance(options: {
+    readonly wallet: WalletRef;
+    readonly account?: Pick<Account, 'id'>;
+  }): Promise<bigint> {
+    let query = this.#db
+      .selectFrom('transaction')
+      .select((eb) => eb.fn.sum<string | bigint>('amount').as('total'))
+      .where('wallet_id', '=', options.wallet.id)
+      .where('kind', '=', 'deposit')
+      .where('state', '=', 'incoming');
+    if (options.account) query = query.where('receiving_account_id', '=', options.account.id);
+    return toAmount((await query.executeTakeFirst())?.total ?? 0n);
+  }
+
+  /** Total received at an address in deposits with at least `confirmations` confirmations. */
+  async addressReceived(
+    address: Pick<Address, 'id'>,
+    options: { readonly confirmations: number },
+  ): Promise<bigint> {
+    checkConfirmations(options.confirmations);
+    const row = await this.#db
+      .selectFrom('transaction')
+      .innerJoin(
+        'network_transaction',
+        'network_transaction.id',
+        'transaction.network_transaction_id',
+      )
+      .select((eb) => eb.fn.sum<string | bigint>('transaction.amount').as('total'))
+      .where('transaction.kind', '=', 'deposit')
+      .where('transaction.address_id', '=', address.id)
+      .where('network_transaction.confirmations', '>=', options.confirmations)
+      .executeTakeFirst();
+    return toAmount(row?.total ?? 0n);
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  async getTransaction(id: number): Promise<Transaction | undefined> {
+    const row = await this.#db
+      .selectFrom('transaction')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? mapTransaction(row) : undefined;
+  }
+
+  async getNetworkTransaction(id: number): Promise<NetworkTransaction | undefined> {
+    const row = await this.#db
+      .selectFrom('network_transaction')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? mapNetworkTransaction(row) : undefined;
+  }
+
+  /** Transactions of a wallet, filtered by account (either side), kind and state; newest first. */
+  async listTransactions(filter: TransactionFilter): Promise<Transaction[]> {
+    const limit = filter.limit ?? listLimitDefault;
+    assert(
+      Number.isInteger(limit) && limit > 0 && limit <= listLimitMax,
+      `limit must be 1..${listLimitMax}`,
+    );
+    let query = this.#db
+      .selectFrom('transaction')
+      .selectAll()
+      .where('wallet_id', '=', filter.wallet.id);
+    const account = filter.account;
+    if (account)
+      query = query.where((eb) =>
+        eb.or([
+          eb('sending_account_id', '=', account.id),
+          eb('receiving_account_id', '=', account.id),
+        ]),
+      );
+    if (filter.kind) query = query.where('kind', '=', filter.kind);
+    if (filter.state) query = query.where('state', '=', filter.state);
+    return (await query.orderBy('id', 'desc').limit(limit).execute()).map(mapTransaction);
+  }
+
+  /** Recomputes every account and address balance from the transactions. */
+  audit(): Promise<AuditReport> {
+    return this.resolver.managed('audit', (tx) => auditBooks(tx));
+  }
+
+  #requireBackend(): Backend {
+    if (!this.backend) throw new NoBackend(this.coin.symbol);
+    return this.backend;
+  }
+
+  async #insertTransaction(
+    tx: Tx,
+    values: {
+      wallet_id: number;
+      kind: Transaction['kind'];
+      state: TransactionState;
+      amount: bigint;
+      sending_account_id?: number;
+      receiving_account_id?: number;
+      address_id?: number;
+      network_transaction_id?: number;
+      label: string | null;
+    },
+  ): Promise<Transaction> {
+    const row = await tx
+      .insertInto('transaction')
+      .values({
+        sending_account_id: null,
+        receiving_account_id: null,
+        address_id: null,
+        network_transaction_id: null,
+        credited_at: null,
+        processed_at: null,
+        ...values,
+        created_at: nowIso(),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return mapTransaction(row);
+  }
+}
+
+function nowIso(): string {
+  return new Date().toISOString();
+}
+
+function checkName(name: string, what: string): void {
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    name.length > nameLengthMax ||
+    name.trim() !== name
+  ) {
+    throw new InvalidValueError(
+      what,
+      `name must be 1..${nameLengthMax} characters without surrounding spaces`,
+    );
+  }
+}
+
+function checkLabel(label: string): void {
+  if (typeof label !== 'string' || label.length > labelLengthMax)
+    throw new InvalidValueError('label', `at most ${labelLengthMax} characters`);
+}
+
+function checkTxid(txid: string): void {
+  if (typeof txid !== 'string' || txid.length === 0 || txid.length > txidLengthMax)
+    throw new InvalidValueError('txid', 'expected a transaction id');
+}
+
+function checkConfirmations(confirmations: number): void {
+  if (
+    !Number.isSafeInteger(confirmations) ||
+    confirmations < 0 ||
+    confirmations > confirmationsMax
+  ) {
+    throw new InvalidValueError('confirmations', `expected a whole number 0..${confirmationsMax}`);
+  }
+}

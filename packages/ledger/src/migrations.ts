@@ -1,0 +1,152 @@
+// Migrations of one coin's tables. Each coin keeps its own tables and its own migration log.
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import type { DialectName } from './database.js';
+import { DatabaseError } from './errors.js';
+
+type Context = { readonly prefix: string; readonly dialect: DialectName };
+
+function idColumn(dialect: DialectName) {
+  return dialect === 'postgres'
+    ? sql`bigserial primary key`
+    : sql`integer primary key autoincrement`;
+}
+
+function timestamp(dialect: DialectName) {
+  return dialect === 'postgres' ? sql`timestamptz` : sql`text`;
+}
+
+function initial({ prefix: p, dialect }: Context): Migration {
+  const id = idColumn(dialect);
+  const ts = timestamp(dialect);
+  const ref = (table: string) => `${p}${table}.id`;
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable(`${p}wallet`)
+        .addColumn('id', id)
+        .addColumn('name', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('created_at', ts, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable(`${p}account`)
+        .addColumn('id', id)
+        .addColumn('wallet_id', 'bigint', (c) => c.notNull().references(ref('wallet')))
+        .addColumn('name', 'varchar(128)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(16)', (c) => c.notNull().defaultTo('user'))
+        .addColumn('balance', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', ts, (c) => c.notNull())
+        .addUniqueConstraint(`${p}account_wallet_name`, ['wallet_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable(`${p}address`)
+        .addColumn('id', id)
+        .addColumn('wallet_id', 'bigint', (c) => c.notNull().references(ref('wallet')))
+        .addColumn('account_id', 'bigint', (c) => c.references(ref('account')))
+        .addColumn('address', 'varchar(128)', (c) => c.notNull())
+        .addColumn('label', 'varchar(256)')
+        .addColumn('balance', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('archived_at', ts)
+        .addColumn('created_at', ts, (c) => c.notNull())
+        .addUniqueConstraint(`${p}address_wallet_address`, ['wallet_id', 'address'])
+        .execute();
+      await db.schema
+        .createIndex(`${p}address_by_address`)
+        .on(`${p}address`)
+        .column('address')
+        .execute();
+      await db.schema
+        .createIndex(`${p}address_by_account`)
+        .on(`${p}address`)
+        .column('account_id')
+        .execute();
+      await db.schema
+        .createTable(`${p}network_transaction`)
+        .addColumn('id', id)
+        .addColumn('type', 'varchar(16)', (c) => c.notNull())
+        .addColumn('txid', 'varchar(128)')
+        .addColumn('confirmations', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('opened_at', ts)
+        .addColumn('closed_at', ts)
+        .addColumn('created_at', ts, (c) => c.notNull())
+        .addColumn('updated_at', ts, (c) => c.notNull())
+        .addUniqueConstraint(`${p}network_transaction_type_txid`, ['type', 'txid'])
+        .execute();
+      await db.schema
+        .createTable(`${p}transaction`)
+        .addColumn('id', id)
+        .addColumn('wallet_id', 'bigint', (c) => c.notNull().references(ref('wallet')))
+        .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('amount', 'bigint', (c) => c.notNull().check(sql`amount > 0`))
+        .addColumn('sending_account_id', 'bigint', (c) => c.references(ref('account')))
+        .addColumn('receiving_account_id', 'bigint', (c) => c.references(ref('account')))
+        .addColumn('address_id', 'bigint', (c) => c.references(ref('address')))
+        .addColumn('network_transaction_id', 'bigint', (c) =>
+          c.references(ref('network_transaction')),
+        )
+        .addColumn('label', 'varchar(256)')
+        .addColumn('created_at', ts, (c) => c.notNull())
+        .addColumn('credited_at', ts)
+        .addColumn('processed_at', ts)
+        .execute();
+      const tx = `${p}transaction`;
+      await db.schema
+        .createIndex(`${tx}_by_wallet_state`)
+        .on(tx)
+        .columns(['wallet_id', 'state'])
+        .execute();
+      await db.schema.createIndex(`${tx}_by_sender`).on(tx).column('sending_account_id').execute();
+      await db.schema
+        .createIndex(`${tx}_by_receiver`)
+        .on(tx)
+        .column('receiving_account_id')
+        .execute();
+      await db.schema.createIndex(`${tx}_by_address`).on(tx).column('address_id').execute();
+      await db.schema
+        .createIndex(`${tx}_one_deposit_per_output`)
+        .on(tx)
+        .columns(['network_transaction_id', 'address_id'])
+        .unique()
+        .where(sql.ref('kind'), '=', sql.lit('deposit'))
+        .execute();
+      await db.schema
+        .createIndex(`${tx}_one_fee_per_broadcast`)
+        .on(tx)
+        .column('network_transaction_id')
+        .unique()
+        .where(sql.ref('kind'), '=', sql.lit('network_fee'))
+        .execute();
+    },
+  };
+}
+
+function migrationsFor(context: Context): Record<string, Migration> {
+  return { '0001_initial': initial(context) };
+}
+
+/** Creates or upgrades the tables of one coin. Safe to run again: applied steps are skipped. */
+export async function migrateCoin(options: {
+  readonly db: Kysely<unknown>;
+  readonly dialect: DialectName;
+  readonly coin: string;
+}): Promise<{ readonly applied: string[] }> {
+  const prefix = `${options.coin}_`;
+  const provider: MigrationProvider = {
+    getMigrations: async () => migrationsFor({ prefix, dialect: options.dialect }),
+  };
+  const migrator = new Migrator({
+    db: options.db,
+    provider,
+    migrationTableName: `${prefix}migration`,
+    migrationLockTableName: `${prefix}migration_lock`,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error)
+    throw new DatabaseError(
+      `migrating ${options.coin} tables failed: ${(error as Error).message}`,
+      { cause: error },
+    );
+  return {
+    applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName),
+  };
+}

@@ -1,0 +1,86 @@
+// Table types of one coin's books. Every table name gets the coin's prefix (`ltc_account`...).
+import type { ColumnType } from 'kysely';
+
+/** Amounts: written as bigint, read back as bigint (SQLite) or a decimal string (PostgreSQL). */
+type Amount = ColumnType<bigint | string, bigint, bigint>;
+/** Timestamps: written as ISO-8601 text, read back as Date (PostgreSQL) or text (SQLite). */
+type Timestamp = ColumnType<Date | string, string, string>;
+/** Integer ids and counters: drivers may return number, bigint or string. */
+type Id = ColumnType<number | bigint | string, never, never>;
+type Ref = ColumnType<number | bigint | string, number, number>;
+
+export type AccountKind = 'user' | 'network_fees';
+export type NetworkTransactionType = 'deposit' | 'broadcast';
+export type TransactionKind = 'deposit' | 'internal' | 'send' | 'network_fee' | 'balance_import';
+export type TransactionState =
+  | 'pending'
+  | 'broadcasted'
+  | 'incoming'
+  | 'credited'
+  | 'processed'
+  | 'internal'
+  | 'network_fee'
+  | 'balance_import';
+
+export type WalletTable = {
+  id: Id;
+  name: string;
+  created_at: Timestamp;
+};
+
+export type AccountTable = {
+  id: Id;
+  wallet_id: Ref;
+  name: string;
+  kind: AccountKind;
+  balance: Amount;
+  created_at: Timestamp;
+};
+
+export type AddressTable = {
+  id: Id;
+  wallet_id: Ref;
+  /** null for an external address (one we send to). */
+  account_id: ColumnType<number | bigint | string | null, number | null, number | null>;
+  address: string;
+  label: string | null;
+  /** Credited deposits received at this address. */
+  balance: Amount;
+  archived_at: ColumnType<Date | string | null, string | null, string | null>;
+  created_at: Timestamp;
+};
+
+export type NetworkTransactionTable = {
+  id: Id;
+  type: NetworkTransactionType;
+  txid: string | null;
+  confirmations: ColumnType<number | bigint | string, number, number>;
+  opened_at: ColumnType<Date | string | null, string | null, string | null>;
+  closed_at: ColumnType<Date | string | null, string | null, string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+};
+
+export type TransactionTable = {
+  id: Id;
+  wallet_id: Ref;
+  kind: TransactionKind;
+  state: TransactionState;
+  amount: Amount;
+  sending_account_id: ColumnType<number | bigint | string | null, number | null, number | null>;
+  receiving_account_id: ColumnType<number | bigint | string | null, number | null, number | null>;
+  address_id: ColumnType<number | bigint | string | null, number | null, number | null>;
+  network_transaction_id: ColumnType<number | bigint | string | null, number | null, number | null>;
+  label: string | null;
+  created_at: Timestamp;
+  credited_at: ColumnType<Date | string | null, string | null, string | null>;
+  processed_at: ColumnType<Date | string | null, string | null, string | null>;
+};
+
+export type LedgerTables = {
+  wallet: WalletTable;
+  account: AccountTable;
+  address: AddressTable;
+  network_transaction: NetworkTransactionTable;
+  transaction: TransactionTable;
+};
