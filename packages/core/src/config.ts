@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type CoinProfile, getCoinProfile, type Network } from './coins.js';
 import { ConfigError } from './errors.js';
+import { parseAmount } from './money.js';
 
 export const configBytesMax = 1_048_576;
 const envNamePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -35,7 +36,7 @@ const backendSchema = z.discriminatedUnion('type', [
     timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
     walletnotify: walletnotifySchema.optional(),
   }),
-  z.strictObject({ type: z.literal('offline') }),
+  z.strictObject({ type: z.literal('offline'), balance: z.string().max(64).optional() }),
 ]);
 
 const coinSchema = z
@@ -140,14 +141,32 @@ export type LoadConfigOptions = {
 /** Reads, expands and validates a configuration file. Throws `ConfigError` naming the bad field. */
 export function loadConfigFile(path: string, options: LoadConfigOptions = {}): Config {
   const absolute = resolve(path);
-  if (!existsSync(absolute)) throw new ConfigError(`config file not found: ${path}`);
-  const text = readFileSync(absolute, 'utf8');
+  if (!existsSync(absolute)) throw new ConfigError(oneLine(`config file not found: ${path}`));
+  const text = readText(absolute);
   const dotenvPath = resolve(dirname(absolute), '.env');
   const env = options.env ?? {
-    ...(existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath, 'utf8')) : {}),
+    ...(existsSync(dotenvPath) ? parseDotenv(readText(dotenvPath)) : {}),
     ...process.env,
   };
   return parseConfigText(text, { source: absolute, env });
+}
+
+/** Reads a file as UTF-8; a directory or an unreadable file is a `ConfigError`, not a raw error. */
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(oneLine(`cannot read ${path}: ${reason}`), { cause: error });
+  }
+}
+
+/** Keeps a message on one line: a line break inside a key or a path is shown escaped. */
+function oneLine(text: string): string {
+  return text.replace(
+    /[\n\v\f\r\u0085\u2028\u2029]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 export type ParseConfigOptions = {
@@ -159,13 +178,13 @@ export type ParseConfigOptions = {
 export function parseConfigText(text: string, options: ParseConfigOptions = {}): Config {
   const where = options.source ?? 'config';
   if (Buffer.byteLength(text) > configBytesMax)
-    throw new ConfigError(`${where}: file is larger than ${configBytesMax} bytes`);
+    throw new ConfigError(oneLine(`${where}: file is larger than ${configBytesMax} bytes`));
   let raw: unknown;
   try {
     raw = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
   } catch (error) {
     const reason = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
-    throw new ConfigError(`${where}: not valid YAML or JSON: ${reason}`, { cause: error });
+    throw new ConfigError(oneLine(`${where}: not valid YAML or JSON: ${reason}`), { cause: error });
   }
   const expanded = expandEnv(raw ?? {}, options.env ?? process.env, []);
   return validateConfig(expanded, options.source);
@@ -178,7 +197,7 @@ export function validateConfig(raw: unknown, source?: string): Config {
   if (!result.success) {
     const issue = result.error.issues[0];
     const path = issue?.path.length ? issue.path.join('.') : '(top level)';
-    throw new ConfigError(`${where}: ${path}: ${issue?.message ?? 'invalid'}`, {
+    throw new ConfigError(oneLine(`${where}: ${path}: ${issue?.message ?? 'invalid'}`), {
       cause: result.error,
     });
   }
@@ -194,6 +213,18 @@ function normalize(file: FileConfig, source: string | undefined): Config {
         `${source ?? 'config'}: coins.${symbol}: unknown coin (known: btc, ltc, doge)`,
       );
     const network: Network = coin.network ?? (coin.testnet ? 'testnet' : 'mainnet');
+    if (coin.backend?.type === 'offline' && coin.backend.balance !== undefined) {
+      const field = `${source ?? 'config'}: coins.${symbol}.backend.balance`;
+      try {
+        parseAmount(coin.backend.balance, {
+          field,
+          decimals: profile.decimals,
+          sign: 'non-negative',
+        });
+      } catch (error) {
+        throw new ConfigError((error as Error).message, { cause: error });
+      }
+    }
     coins[symbol] = {
       symbol,
       profile,
@@ -232,7 +263,7 @@ function expandEnv(
       const found = env[name];
       if (found === undefined)
         throw new ConfigError(
-          `${path.join('.') || '(top level)'}: environment variable ${name} is not set`,
+          oneLine(`${path.join('.') || '(top level)'}: environment variable ${name} is not set`),
         );
       return found;
     });
@@ -240,10 +271,10 @@ function expandEnv(
   if (Array.isArray(value))
     return value.map((item, index) => expandEnv(item, env, [...path, String(index)]));
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value))
-      out[key] = expandEnv(item, env, [...path, key]);
-    return out;
+    // fromEntries keeps a `__proto__` key as an own key, so the schema still refuses it.
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, expandEnv(item, env, [...path, key])]),
+    );
   }
   return value;
 }

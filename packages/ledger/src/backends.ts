@@ -1,5 +1,5 @@
 // Builds a coin's backend from its configuration.
-import type { CoinConfig } from '@cryptoassets/core';
+import { type CoinConfig, parseAmount } from '@cryptoassets/core';
 import { type Backend, OfflineBackend } from './backend.js';
 import { DatabaseError } from './errors.js';
 

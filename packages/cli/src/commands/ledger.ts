@@ -1,0 +1,421 @@
+// The ledger commands: init-db, account, address, transfer, send, balance, transactions,
+// mark-processed, import-balance and audit. They parse and print; the ledger decides.
+import { formatAmount, parseAmount } from '@cryptoassets/core';
+import type { TransactionState } from '@cryptoassets/ledger';
+import { openDatabase, openLedger } from '@cryptoassets/ledger';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import {
+  type Books,
+  type GlobalOptions,
+  loadConfig,
+  requireConfigCoins,
+  UsageError,
+  withBooks,
+} from '../context.js';
+import { accountJson, addressJson, createPrinter, table, transactionJson } from '../output.js';
+
+type CoinOptions = { readonly coin?: string };
+const states: readonly TransactionState[] = [
+  'pending',
+  'broadcasted',
+  'incoming',
+  'credited',
+  'processed',
+  'internal',
+  'network_fee',
+  'balance_import',
+];
+
+const coinOption = () =>
+  new Option(
+    '--coin <coin>',
+    'coin to use, e.g. ltc (may be left out when only one is configured)',
+  );
+
+/** Runs an action with the global options merged over the command's own. */
+function action<O extends object>(
+  command: Command,
+  run: (options: O & GlobalOptions, books: Books, args: string[]) => Promise<void>,
+) {
+  return async (...received: unknown[]) => {
+    const options = { ...command.optsWithGlobals() } as O & GlobalOptions & CoinOptions;
+    const args = received.filter((value): value is string => typeof value === 'string');
+    await withBooks(options, (books) => run(options, books, args));
+  };
+}
+
+function amountOf(text: string, books: Books): bigint {
+  return parseAmount(text, { field: '--amount', decimals: books.ledger.coin.profile.decimals });
+}
+
+function idOf(text: string): number {
+  const id = Number(text);
+  if (!/^\d{1,15}$/.test(text) || !Number.isSafeInteger(id))
+    throw new InvalidArgumentError('expected a transaction id (a whole number)');
+  return id;
+}
+
+export function registerLedgerCommands(program: Command): void {
+  registerInitDb(program);
+  registerAccount(program);
+  registerAddress(program);
+  registerMoney(program);
+  registerReports(program);
+}
+
+function registerInitDb(program: Command): void {
+  program
+    .command('init-db')
+    .description('create or upgrade the tables of every configured coin (safe to run again)')
+    .action(async () => {
+      const options = program.opts<GlobalOptions>();
+      const config = loadConfig(options);
+      const database = openDatabase(config.database.url);
+      const printer = createPrinter(options.json ?? false);
+      try {
+        const applied: Record<string, string[]> = {};
+        for (const coin of requireConfigCoins(config)) {
+          applied[coin.symbol] = (await openLedger({ database, coin }).migrate()).applied;
+        }
+        const lines = Object.entries(applied).map(
+          ([coin, steps]) =>
+            `${coin}: ${steps.length === 0 ? 'up to date' : `applied ${steps.join(', ')}`}`,
+        );
+        printer.result(
+          { database: database.displayUrl, applied },
+          `database ${database.displayUrl}\n${lines.join('\n')}`,
+        );
+      } finally {
+        await database.close();
+      }
+    });
+}
+
+function registerAccount(program: Command): void {
+  const account = program.command('account').description('create and list accounts');
+  const create = account
+    .command('create')
+    .description('create an account in the wallet')
+    .argument('<name>', 'account name')
+    .addOption(coinOption());
+  create.action(
+    action(create, async (options, { ledger, wallet }, [name]) => {
+      const created = await ledger.createAccount(wallet, name!);
+      createPrinter(options.json ?? false).result(
+        accountJson(created, ledger.coin.profile.decimals),
+        `created account ${created.name} (id ${created.id})`,
+      );
+    }),
+  );
+  const list = account
+    .command('list')
+    .description('list the accounts of the wallet with their balances')
+    .addOption(coinOption());
+  list.action(
+    action(list, async (options, { ledger, wallet }) => {
+      const decimals = ledger.coin.profile.decimals;
+      const accounts = await ledger.listAccounts(wallet);
+      const rows = accounts.map((a) => [
+        String(a.id),
+        a.name,
+        a.kind,
+        formatAmount(a.balance, decimals),
+      ]);
+      createPrinter(options.json ?? false).result(
+        accounts.map((a) => accountJson(a, decimals)),
+        table(['id', 'name', 'kind', `balance (${ledger.coin.symbol})`], rows),
+      );
+    }),
+  );
+}
+
+function registerAddress(program: Command): void {
+  const address = program.command('address').description('receiving addresses');
+  const create = address
+    .command('new')
+    .description("ask the coin's backend for a new receiving address of an account")
+    .addOption(coinOption())
+    .requiredOption('--account <name>', 'account that owns the address')
+    .option('--label <label>', 'label for the address (default: automatic and unique)');
+  create.action(
+    action<{ account: string; label?: string }>(create, async (options, { ledger, wallet }) => {
+      const owner = await ledger.requireAccount(wallet, options.account);
+      const created = await ledger.createReceivingAddress(
+        owner,
+        options.label === undefined ? {} : { label: options.label },
+      );
+      createPrinter(options.json ?? false).result(
+        addressJson(created, ledger.coin.profile.decimals),
+        created.address,
+      );
+    }),
+  );
+  const list = address
+    .command('list')
+    .description('list receiving addresses')
+    .addOption(coinOption())
+    .option('--account <name>', 'only this account')
+    .option('--archived', 'include archived addresses');
+  list.action(
+    action<{ account?: string; archived?: boolean }>(list, async (options, { ledger, wallet }) => {
+      const account =
+        options.account === undefined
+          ? undefined
+          : await ledger.requireAccount(wallet, options.account);
+      const found = await ledger.listReceivingAddresses({
+        wallet,
+        ...(account ? { account } : {}),
+        includeArchived: options.archived ?? false,
+      });
+      const decimals = ledger.coin.profile.decimals;
+      const rows = found.map((a) => [
+        a.address,
+        String(a.accountId),
+        a.label ?? '',
+        formatAmount(a.balance, decimals),
+      ]);
+      createPrinter(options.json ?? false).result(
+        found.map((a) => addressJson(a, decimals)),
+        table(['address', 'account', 'label', 'received'], rows),
+      );
+    }),
+  );
+}
+
+function registerMoney(program: Command): void {
+  const transfer = program
+    .command('transfer')
+    .description('move an amount between two accounts of the wallet')
+    .addOption(coinOption())
+    .requiredOption('--from <account>', 'sending account')
+    .requiredOption('--to <account>', 'receiving account')
+    .requiredOption('--amount <decimal>', 'amount as a decimal, e.g. 0.015')
+    .option('--label <label>', 'free text stored with the transaction')
+    .option('--allow-negative', "let the sender's balance go below zero");
+  transfer.action(
+    action<{ from: string; to: string; amount: string; label?: string; allowNegative?: boolean }>(
+      transfer,
+      async (options, books) => {
+        const { ledger, wallet } = books;
+        const amount = amountOf(options.amount, books);
+        const from = await ledger.requireAccount(wallet, options.from);
+        const to = await ledger.requireAccount(wallet, options.to);
+        const done = await ledger.transfer({
+          from,
+          to,
+          amount,
+          allowNegativeBalance: options.allowNegative ?? false,
+          ...(options.label === undefined ? {} : { label: options.label }),
+        });
+        const text = `transferred ${formatAmount(amount, ledger.coin.profile.decimals)} ${ledger.coin.symbol} from ${from.name} to ${to.name} (transaction ${done.id})`;
+        createPrinter(options.json ?? false).result(
+          transactionJson(done, ledger.coin.profile.decimals),
+          text,
+        );
+      },
+    ),
+  );
+  const send = program
+    .command('send')
+    .description('send to an address: internal when the address is ours, else queued for broadcast')
+    .addOption(coinOption())
+    .requiredOption('--from <account>', 'sending account')
+    .requiredOption('--to <address>', 'destination address')
+    .requiredOption('--amount <decimal>', 'amount as a decimal, e.g. 0.015')
+    .option('--label <label>', 'free text stored with the transaction')
+    .option('--force-external', 'broadcast even when the address belongs to this wallet');
+  send.action(
+    action<{ from: string; to: string; amount: string; label?: string; forceExternal?: boolean }>(
+      send,
+      async (options, books) => {
+        const { ledger, wallet } = books;
+        const amount = amountOf(options.amount, books);
+        const from = await ledger.requireAccount(wallet, options.from);
+        const sent = await ledger.send({
+          from,
+          address: options.to,
+          amount,
+          forceExternal: options.forceExternal ?? false,
+          ...(options.label === undefined ? {} : { label: options.label }),
+        });
+        const how =
+          sent.kind === 'internal'
+            ? 'moved internally (the address is in this wallet)'
+            : 'queued for broadcast';
+        createPrinter(options.json ?? false).result(
+          transactionJson(sent, ledger.coin.profile.decimals),
+          `${how}: transaction ${sent.id}, state ${sent.state}`,
+        );
+      },
+    ),
+  );
+  const importBalance = program
+    .command('import-balance')
+    .description("credit the backend wallet's balance that no account holds yet to an account")
+    .addOption(coinOption())
+    .requiredOption('--account <name>', 'account to credit');
+  importBalance.action(
+    action<{ account: string }>(importBalance, async (options, { ledger, wallet }) => {
+      const account = await ledger.requireAccount(wallet, options.account);
+      const imported = await ledger.importBalance(account);
+      const decimals = ledger.coin.profile.decimals;
+      const text = imported
+        ? `imported ${formatAmount(imported.amount, decimals)} ${ledger.coin.symbol} into ${account.name}`
+        : 'nothing to import: every coin in the backend wallet is accounted for';
+      createPrinter(options.json ?? false).result(
+        imported ? transactionJson(imported, decimals) : null,
+        text,
+      );
+    }),
+  );
+  const markProcessed = program
+    .command('mark-processed')
+    .description('mark a credited deposit as processed by your application')
+    .addOption(coinOption())
+    .argument('<transaction-id>', 'id of the deposit transaction', idOf);
+  markProcessed.action(async (id: number) => {
+    const options = markProcessed.optsWithGlobals<GlobalOptions & CoinOptions>();
+    await withBooks(options, async ({ ledger }) => {
+      const done = await ledger.markProcessed(id);
+      createPrinter(options.json ?? false).result(
+        transactionJson(done, ledger.coin.profile.decimals),
+        `deposit ${done.id} is processed`,
+      );
+    });
+  });
+}
+
+function registerReports(program: Command): void {
+  const balance = program
+    .command('balance')
+    .description('balance of one account, or of every account and the wallet total')
+    .addOption(coinOption())
+    .option('--account <name>', 'only this account');
+  balance.action(
+    action<{ account?: string }>(balance, async (options, { ledger, wallet }) => {
+      const decimals = ledger.coin.profile.decimals;
+      const fmt = (amount: bigint) => formatAmount(amount, decimals);
+      const printer = createPrinter(options.json ?? false);
+      if (options.account !== undefined) {
+        const account = await ledger.requireAccount(wallet, options.account);
+        const unconfirmed = await ledger.unconfirmedBalance({ wallet, account });
+        printer.result(
+          { ...accountJson(account, decimals), unconfirmed: fmt(unconfirmed) },
+          `${account.name}: ${fmt(account.balance)} ${ledger.coin.symbol} (unconfirmed incoming ${fmt(unconfirmed)})`,
+        );
+        return;
+      }
+      const accounts = await ledger.listAccounts(wallet);
+      const total = await ledger.walletTotal(wallet);
+      const unconfirmed = await ledger.unconfirmedBalance({ wallet });
+      const rows = accounts.map((a) => [a.name, fmt(a.balance)]);
+      rows.push(['(wallet total)', fmt(total)], ['(unconfirmed incoming)', fmt(unconfirmed)]);
+      printer.result(
+        {
+          wallet: wallet.name,
+          total: fmt(total),
+          unconfirmed: fmt(unconfirmed),
+          accounts: accounts.map((a) => accountJson(a, decimals)),
+        },
+        table(['account', `balance (${ledger.coin.symbol})`], rows),
+      );
+    }),
+  );
+  const transactions = program
+    .command('transactions')
+    .description('list transactions, newest first')
+    .addOption(coinOption())
+    .option('--account <name>', 'only transactions of this account')
+    .addOption(new Option('--state <state>', 'only transactions in this state').choices(states))
+    .option(
+      '--limit <n>',
+      'at most this many (1..10000)',
+      (text) => {
+        const n = Number(text);
+        if (!Number.isInteger(n) || n < 1 || n > 10_000)
+          throw new InvalidArgumentError('expected a whole number 1..10000');
+        return n;
+      },
+      100,
+    );
+  transactions.action(
+    action<{ account?: string; state?: TransactionState; limit: number }>(
+      transactions,
+      async (options, { ledger, wallet }) => {
+        const account =
+          options.account === undefined
+            ? undefined
+            : await ledger.requireAccount(wallet, options.account);
+        const found = await ledger.listTransactions({
+          wallet,
+          limit: options.limit,
+          ...(account ? { account } : {}),
+          ...(options.state ? { state: options.state } : {}),
+        });
+        const decimals = ledger.coin.profile.decimals;
+        const rows = found.map((t) => [
+          String(t.id),
+          t.kind,
+          t.state,
+          formatAmount(t.amount, decimals),
+          String(t.sendingAccountId ?? ''),
+          String(t.receivingAccountId ?? ''),
+          t.createdAt.toISOString(),
+        ]);
+        createPrinter(options.json ?? false).result(
+          found.map((t) => transactionJson(t, decimals)),
+          table(['id', 'kind', 'state', 'amount', 'from', 'to', 'created'], rows),
+        );
+      },
+    ),
+  );
+  const audit = program
+    .command('audit')
+    .description(
+      'recompute every account and address balance from the transactions; exit 1 on any mismatch',
+    )
+    .addOption(coinOption());
+  audit.action(
+    action(audit, async (options, { ledger }) => {
+      const report = await ledger.audit();
+      const decimals = ledger.coin.profile.decimals;
+      const fmt = (amount: bigint) => formatAmount(amount, decimals);
+      const mismatches = report.mismatches.map((m) => ({
+        kind: m.kind,
+        id: m.id,
+        name: m.name,
+        recorded: fmt(m.recorded),
+        expected: fmt(m.expected),
+      }));
+      const summary = `${ledger.coin.symbol}: ${report.accounts} accounts, ${report.addresses} addresses, ${report.transactions} transactions, total ${fmt(report.total)}`;
+      const text =
+        mismatches.length === 0
+          ? `${summary}\naudit clean`
+          : `${summary}\n${table(
+              ['kind', 'id', 'name', 'recorded', 'expected'],
+              mismatches.map((m) => [m.kind, String(m.id), m.name, m.recorded, m.expected]),
+            )}\naudit FAILED: ${mismatches.length} mismatches`;
+      createPrinter(options.json ?? false).result(
+        {
+          clean: mismatches.length === 0,
+          accounts: report.accounts,
+          addresses: report.addresses,
+          transactions: report.transactions,
+          total: fmt(report.total),
+          mismatches,
+        },
+        text,
+      );
+      if (mismatches.length > 0) throw new AuditFailed(mismatches.length);
+    }),
+  );
+}
+
+/** The audit found mismatches: already printed; exit 1 without another message. */
+export class AuditFailed extends UsageError {
+  override name = 'AuditFailed';
+  readonly silent = true;
+  constructor(count: number) {
+    super(`audit found ${count} mismatches`);
+  }
+}
