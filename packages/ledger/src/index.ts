@@ -1,7 +1,7 @@
 // Public face of @cryptoassets/ledger: the books of each coin on SQLite or PostgreSQL.
 export type { AuditMismatch, AuditReport } from './audit.js';
 export { type Backend, OfflineBackend, type OfflineBackendOptions } from './backend.js';
-export { createBackend } from './backends.js';
+export { type BackendFactory, createBackend } from './backends.js';
 export {
   type Database,
   type DialectName,

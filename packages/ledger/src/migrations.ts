@@ -134,11 +134,15 @@ export async function migrateCoin(options: {
   const provider: MigrationProvider = {
     getMigrations: async () => migrationsFor({ prefix, dialect: options.dialect }),
   };
+  // On PostgreSQL the migration log lives in the current schema; without naming it, another
+  // schema's log of the same name would be taken for ours.
+  const schema = options.dialect === 'postgres' ? await currentSchema(options.db) : undefined;
   const migrator = new Migrator({
     db: options.db,
     provider,
     migrationTableName: `${prefix}migration`,
     migrationLockTableName: `${prefix}migration_lock`,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error)
@@ -149,4 +153,13 @@ export async function migrateCoin(options: {
   return {
     applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName),
   };
+}
+
+async function currentSchema(db: Kysely<unknown>): Promise<string> {
+  const result = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(
+    db,
+  );
+  const schema = result.rows[0]?.schema;
+  if (!schema) throw new DatabaseError('PostgreSQL has no current schema: check search_path');
+  return schema;
 }
