@@ -14,6 +14,8 @@ export type Database = {
   readonly kysely: Kysely<unknown>;
   /** The URL with any password removed, for messages and the status page. */
   readonly displayUrl: string;
+  /** SQLite only: the connection under `kysely` (with cached statements), for hot paths. */
+  readonly sqlite?: SqliteDatabase.Database;
   readonly close: () => Promise<void>;
 };
 
@@ -58,10 +60,10 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Database {
       cause: error,
     });
   }
-  const kysely = new Kysely<unknown>({
-    dialect: new SqliteDialect({ database: withStatementCache(raw) }),
-  });
-  return { dialect: 'sqlite', kysely, displayUrl: `sqlite:${path}`, close: () => kysely.destroy() };
+  const sqlite = withStatementCache(raw);
+  const kysely = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const displayUrl = `sqlite:${path}`;
+  return { dialect: 'sqlite', kysely, sqlite, displayUrl, close: () => kysely.destroy() };
 }
 
 /** better-sqlite3 prepares a statement per query; a bounded cache of prepared statements saves that. */

@@ -23,6 +23,7 @@ import {
   SameAccount,
 } from './errors.js';
 import { migrateCoin } from './migrations.js';
+import { QueryTemplate } from './query-template.js';
 import {
   type Account,
   type Address,
@@ -37,7 +38,7 @@ import {
   toId,
   type Wallet,
 } from './records.js';
-import { ConflictResolver, type ResolverOptions } from './resolver.js';
+import { ConflictResolver, type ResolverOptions, type StatementRunner } from './resolver.js';
 import type { LedgerTables, TransactionState } from './schema.js';
 import { TablePrefixPlugin } from './table-prefix.js';
 
@@ -50,6 +51,7 @@ const txidLengthMax = 128;
 const confirmationsMax = 1_000_000_000;
 
 type Tx = Kysely<LedgerTables>;
+type TransferStatements = ReturnType<typeof compileTransferStatements>;
 type AccountRef = Pick<Account, 'id' | 'walletId' | 'name'>;
 type WalletRef = Pick<Wallet, 'id'>;
 
@@ -114,6 +116,7 @@ export class Ledger {
   readonly resolver: ConflictResolver<LedgerTables>;
   readonly #database: Database;
   readonly #db: Tx;
+  readonly #statements: TransferStatements;
 
   constructor(options: LedgerOptions) {
     this.coin = options.coin;
@@ -122,7 +125,13 @@ export class Ledger {
     this.#db = (options.database.kysely as Kysely<LedgerTables>).withPlugin(
       new TablePrefixPlugin(`${options.coin.symbol}_`),
     );
-    this.resolver = new ConflictResolver(this.#db, options.database.dialect, options.resolver);
+    this.resolver = new ConflictResolver(
+      this.#db,
+      options.database.dialect,
+      options.resolver,
+      options.database.sqlite,
+    );
+    this.#statements = compileTransferStatements(this.#db);
   }
 
   /** Creates or upgrades this coin's tables; safe to run again. */
@@ -435,37 +444,37 @@ export class Ledger {
     if (from.id === to.id) throw new SameAccount(from.name);
     if (from.walletId !== to.walletId)
       throw new InvalidValueError('to', `account ${to.name} is in another wallet`);
-    return this.resolver.managed('transfer', async (tx) => {
-      await this.#debit(tx, from, amount, options.allowNegativeBalance ?? false);
-      const credited = await tx
-        .updateTable('account')
-        .set({ balance: sql`balance + ${amount}` })
-        .where('id', '=', to.id)
-        .where('wallet_id', '=', from.walletId)
-        .executeTakeFirst();
-      if (credited.numUpdatedRows !== 1n) throw new NotFound(`account ${JSON.stringify(to.name)}`);
-      return this.#insertTransaction(tx, {
-        wallet_id: from.walletId,
-        kind: 'internal',
-        state: 'internal',
-        amount,
-        sending_account_id: from.id,
-        receiving_account_id: to.id,
-        label: options.label ?? null,
-      });
+    return this.resolver.managed('transfer', async (tx, _attempt, run) => {
+      await this.#debit(tx, run, from, amount, options.allowNegativeBalance ?? false);
+      const credited = await run(this.#statements.credit.bind(amount, to.id, from.walletId));
+      if (credited.numAffectedRows !== 1n) throw new NotFound(`account ${JSON.stringify(to.name)}`);
+      const inserted = await run(
+        this.#statements.insertInternal.bind(
+          from.walletId,
+          amount,
+          from.id,
+          to.id,
+          options.label ?? null,
+          nowIso(),
+        ),
+      );
+      const row = inserted.rows[0];
+      assert(row !== undefined, 'transfer: the insert returned no row');
+      return mapTransaction(row);
     });
   }
 
   /** Takes `amount` from the account, refusing to go below zero unless allowed. */
-  async #debit(tx: Tx, account: AccountRef, amount: bigint, allowNegative: boolean): Promise<void> {
-    let query = tx
-      .updateTable('account')
-      .set({ balance: sql`balance - ${amount}` })
-      .where('id', '=', account.id)
-      .where('wallet_id', '=', account.walletId);
-    if (!allowNegative) query = query.where('balance', '>=', amount);
-    const result = await query.executeTakeFirst();
-    if (result.numUpdatedRows === 1n) return;
+  async #debit(
+    tx: Tx,
+    run: StatementRunner,
+    account: AccountRef,
+    amount: bigint,
+    allowNegative: boolean,
+  ): Promise<void> {
+    const debit = allowNegative ? this.#statements.debitAllowingNegative : this.#statements.debit;
+    const result = await run(debit.bind(amount, account.id, account.walletId));
+    if (result.numAffectedRows === 1n) return;
     const exists = await tx
       .selectFrom('account')
       .select('id')
@@ -502,8 +511,8 @@ export class Ledger {
     if (options.label !== undefined) checkLabel(options.label);
     this.#requireBackend();
     const { from } = options;
-    return this.resolver.managed('send', async (tx) => {
-      await this.#debit(tx, from, amount, false);
+    return this.resolver.managed('send', async (tx, _attempt, run) => {
+      await this.#debit(tx, run, from, amount, false);
       const address = await this.#externalAddress(tx, from.walletId, options.address);
       return this.#insertTransaction(tx, {
         wallet_id: from.walletId,
@@ -638,7 +647,7 @@ export class Ledger {
     const fee = checkAmount(options.fee, 'fee', 'non-negative');
     if (fee === 0n) return undefined;
     const feeAccount = await this.getNetworkFeeAccount(options.wallet);
-    return this.resolver.managed('charge network fee', async (tx) => {
+    return this.resolver.managed('charge network fee', async (tx, _attempt, run) => {
       const existing = await tx
         .selectFrom('transaction')
         .selectAll()
@@ -646,7 +655,7 @@ export class Ledger {
         .where('network_transaction_id', '=', options.networkTransactionId)
         .executeTakeFirst();
       if (existing) return mapTransaction(existing);
-      await this.#debit(tx, feeAccount, fee, true);
+      await this.#debit(tx, run, feeAccount, fee, true);
       return this.#insertTransaction(tx, {
         wallet_id: options.wallet.id,
         kind: 'network_fee',
@@ -993,6 +1002,62 @@ export class Ledger {
       .executeTakeFirstOrThrow();
     return mapTransaction(row);
   }
+}
+
+// Markers for the parameters of the compiled statements; no constant of theirs equals one.
+const amountMarker = -1n;
+const accountMarker = -1;
+const otherAccountMarker = -2;
+const walletMarker = -3;
+const labelMarker = '\u0000label';
+const timeMarker = '\u0000time';
+
+/** The statements of a transfer (and of every debit), compiled once per ledger. */
+function compileTransferStatements(db: Tx) {
+  const debit = (allowNegative: boolean) => {
+    let query = db
+      .updateTable('account')
+      .set({ balance: sql`balance - ${amountMarker}` })
+      .where('id', '=', accountMarker)
+      .where('wallet_id', '=', walletMarker);
+    if (!allowNegative) query = query.where('balance', '>=', amountMarker);
+    return new QueryTemplate(query, [amountMarker, accountMarker, walletMarker]);
+  };
+  const credit = db
+    .updateTable('account')
+    .set({ balance: sql`balance + ${amountMarker}` })
+    .where('id', '=', accountMarker)
+    .where('wallet_id', '=', walletMarker);
+  const insertInternal = db
+    .insertInto('transaction')
+    .values({
+      wallet_id: walletMarker,
+      kind: 'internal',
+      state: 'internal',
+      amount: amountMarker,
+      sending_account_id: accountMarker,
+      receiving_account_id: otherAccountMarker,
+      address_id: null,
+      network_transaction_id: null,
+      label: labelMarker,
+      created_at: timeMarker,
+      credited_at: null,
+      processed_at: null,
+    })
+    .returningAll();
+  return {
+    debit: debit(false),
+    debitAllowingNegative: debit(true),
+    credit: new QueryTemplate(credit, [amountMarker, accountMarker, walletMarker]),
+    insertInternal: new QueryTemplate(insertInternal, [
+      walletMarker,
+      amountMarker,
+      accountMarker,
+      otherAccountMarker,
+      labelMarker as string | null,
+      timeMarker,
+    ]),
+  };
 }
 
 function nowIso(): string {

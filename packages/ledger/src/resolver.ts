@@ -1,6 +1,6 @@
 // The conflict resolver: runs a unit of work in one serializable transaction, retrying bounded
 // times with jittered backoff when the database reports a serialization failure or deadlock.
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import type { DialectName } from './database.js';
 import { CannotResolveDatabaseConflict } from './errors.js';
 
@@ -19,12 +19,53 @@ export type ResolverCounters = {
   unresolved: number;
 };
 
+/**
+ * Runs a compiled statement on the unit of work's connection. On SQLite it calls the driver
+ * directly and synchronously (the unit of work holds the connection), skipping the query
+ * builder's per-statement layers; on PostgreSQL it goes through the connection's Kysely.
+ */
+export type StatementRunner = <R>(query: CompiledQuery<R>) => Promise<QueryResult<R>>;
+
+/** A unit of work: may run several times, so it must not touch the network or files. */
+export type UnitOfWork<DB, T> = (
+  tx: Kysely<DB>,
+  attempt: number,
+  run: StatementRunner,
+) => Promise<T>;
+
+/** The part of a better-sqlite3 database the direct runner needs. */
+export type SqliteHandle = {
+  readonly prepare: (sql: string) => {
+    readonly reader: boolean;
+    readonly all: (parameters: readonly unknown[]) => unknown[];
+    readonly run: (parameters: readonly unknown[]) => { readonly changes: number };
+  };
+};
+
+/** A runner that executes on the raw SQLite connection, synchronously. */
+export function sqliteStatementRunner(handle: SqliteHandle): StatementRunner {
+  return <R>(query: CompiledQuery<R>): Promise<QueryResult<R>> => {
+    try {
+      const statement = handle.prepare(query.sql);
+      if (statement.reader)
+        return Promise.resolve({ rows: statement.all(query.parameters) as R[] });
+      const { changes } = statement.run(query.parameters);
+      return Promise.resolve({ numAffectedRows: BigInt(changes), rows: [] });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+}
+
 export type ResolverOptions = {
   readonly attemptsMax?: number;
   readonly retryDelayMsMin?: number;
   readonly retryDelayMsMax?: number;
 };
 
+// Compiled once: the transaction statements run on every unit of work.
+const commit = CompiledQuery.raw('commit');
+const rollback = CompiledQuery.raw('rollback');
 const postgresRetryableCodes = new Set(['40001', '40P01']);
 const sqliteRetryableCodes = new Set([
   'SQLITE_BUSY',
@@ -43,14 +84,24 @@ export function isRetryableConflict(error: unknown): boolean {
 export class ConflictResolver<DB> {
   readonly counters: ResolverCounters = { successes: 0, retries: 0, errors: 0, unresolved: 0 };
   readonly #db: Kysely<DB>;
-  readonly #begin: string;
+  readonly #begin: CompiledQuery;
   readonly #attemptsMax: number;
   readonly #delayMsMin: number;
   readonly #delayMsMax: number;
+  readonly #direct: StatementRunner | undefined;
 
-  constructor(db: Kysely<DB>, dialect: DialectName, options: ResolverOptions = {}) {
+  /** `sqlite`, when given, is the raw connection under `db`, for the direct statement runner. */
+  constructor(
+    db: Kysely<DB>,
+    dialect: DialectName,
+    options: ResolverOptions = {},
+    sqlite?: SqliteHandle,
+  ) {
     this.#db = db;
-    this.#begin = dialect === 'postgres' ? 'begin isolation level serializable' : 'begin immediate';
+    this.#direct = sqlite === undefined ? undefined : sqliteStatementRunner(sqlite);
+    this.#begin = CompiledQuery.raw(
+      dialect === 'postgres' ? 'begin isolation level serializable' : 'begin immediate',
+    );
     this.#attemptsMax = options.attemptsMax ?? attemptsMaxDefault;
     this.#delayMsMin = options.retryDelayMsMin ?? retryDelayMsMinDefault;
     this.#delayMsMax = options.retryDelayMsMax ?? retryDelayMsMaxDefault;
@@ -60,10 +111,7 @@ export class ConflictResolver<DB> {
    * Runs `work` in a serializable transaction, retried on conflicts. `work` must not touch the
    * network or the file system: it may run several times.
    */
-  async managed<T>(
-    operation: string,
-    work: (tx: Kysely<DB>, attempt: number) => Promise<T>,
-  ): Promise<T> {
+  async managed<T>(operation: string, work: UnitOfWork<DB, T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.#once(work, attempt);
@@ -88,7 +136,7 @@ export class ConflictResolver<DB> {
    * Runs `work` in a serializable transaction exactly once: a conflict is raised as
    * `CannotResolveDatabaseConflict` without a retry. For marks that must not be repeated blindly.
    */
-  async nonRetryable<T>(operation: string, work: (tx: Kysely<DB>) => Promise<T>): Promise<T> {
+  async nonRetryable<T>(operation: string, work: UnitOfWork<DB, T>): Promise<T> {
     try {
       const result = await this.#once(work, 1);
       this.counters.successes++;
@@ -108,26 +156,21 @@ export class ConflictResolver<DB> {
     return this.#db.transaction().execute(work);
   }
 
-  #once<T>(work: (tx: Kysely<DB>, attempt: number) => Promise<T>, attempt: number): Promise<T> {
+  #once<T>(work: UnitOfWork<DB, T>, attempt: number): Promise<T> {
     return this.#db.connection().execute(async (connection) => {
-      await sql.raw(this.#begin).execute(connection);
+      const run: StatementRunner = this.#direct ?? ((query) => connection.executeQuery(query));
+      await run(this.#begin);
       let result: T;
       try {
-        result = await work(connection, attempt);
+        result = await work(connection, attempt, run);
       } catch (error) {
-        await sql
-          .raw('rollback')
-          .execute(connection)
-          .catch(() => undefined);
+        await run(rollback).catch(() => undefined);
         throw error;
       }
       try {
-        await sql.raw('commit').execute(connection);
+        await run(commit);
       } catch (error) {
-        await sql
-          .raw('rollback')
-          .execute(connection)
-          .catch(() => undefined);
+        await run(rollback).catch(() => undefined);
         throw error;
       }
       return result;
