@@ -1,6 +1,7 @@
 // Coin profiles: decimals and address formats per network, and address validation.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base58check, bech32, bech32m } from '@scure/base';
+import { assert } from './assert.js';
 
 export type Network = 'mainnet' | 'testnet' | 'regtest';
 export const networks: readonly Network[] = ['mainnet', 'testnet', 'regtest'];
@@ -108,10 +109,11 @@ function isSegwitAddress(format: AddressFormat, address: string): boolean {
 
 /** Encodes a 20-byte hash as a P2PKH address (used by the offline backend). */
 export function encodeP2pkh(coin: CoinProfile, network: Network, hash160: Uint8Array): string {
+  assert(hash160.length === 20, 'encodeP2pkh takes a 20-byte hash');
   const version = coin.formats[network].p2pkh[0] ?? 0;
   const payload = new Uint8Array(21);
   payload[0] = version;
-  payload.set(hash160.subarray(0, 20), 1);
+  payload.set(hash160, 1);
   return b58.encode(payload);
 }
 
@@ -121,7 +123,8 @@ export function encodeP2wpkh(
   network: Network,
   hash160: Uint8Array,
 ): string | undefined {
+  assert(hash160.length === 20, 'encodeP2wpkh takes a 20-byte hash');
   const hrp = coin.formats[network].bech32Hrp;
   if (hrp === undefined) return undefined;
-  return bech32.encode(hrp, [0, ...bech32.toWords(hash160.subarray(0, 20))]);
+  return bech32.encode(hrp, [0, ...bech32.toWords(hash160)]);
 }

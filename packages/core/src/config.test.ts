@@ -334,7 +334,11 @@ describe('validation errors', () => {
       'config: coins.ltc.max_confirmation_count: ' +
         'max_confirmation_count must be at least confirmations',
     );
-    expect(() => parse('coins: { ltc: { confirmations: 20 } }')).toThrow(/max_confirmation_count/);
+  });
+
+  it('tracks deposits at least to the crediting depth when max_confirmation_count is left out', () => {
+    expect(parse('coins: { ltc: { confirmations: 20 } }').coins.ltc?.maxConfirmationCount).toBe(20);
+    expect(parse('coins: { ltc: { confirmations: 2 } }').coins.ltc?.maxConfirmationCount).toBe(15);
   });
 
   it('refuses testnet and network that disagree', () => {

@@ -8,6 +8,8 @@ import { ConfigError } from './errors.js';
 import { parseAmount } from './money.js';
 
 export const configBytesMax = 1_048_576;
+/** Deposits are tracked until this depth unless the coin says otherwise (or needs more). */
+export const maxConfirmationCountDefault = 15;
 const envNamePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 const port = z.number().int().min(1).max(65_535);
@@ -43,11 +45,11 @@ const coinSchema = z
   .strictObject({
     backend: backendSchema.optional(),
     confirmations: z.number().int().min(0).max(1_000).default(3),
-    max_confirmation_count: z.number().int().min(0).max(10_000).default(15),
+    max_confirmation_count: z.number().int().min(0).max(10_000).optional(),
     testnet: z.boolean().optional(),
     network: z.enum(['mainnet', 'testnet', 'regtest']).optional(),
   })
-  .refine((coin) => coin.max_confirmation_count >= coin.confirmations, {
+  .refine((coin) => (coin.max_confirmation_count ?? coin.confirmations) >= coin.confirmations, {
     message: 'max_confirmation_count must be at least confirmations',
     path: ['max_confirmation_count'],
   })
@@ -230,7 +232,8 @@ function normalize(file: FileConfig, source: string | undefined): Config {
       profile,
       network,
       confirmations: coin.confirmations,
-      maxConfirmationCount: coin.max_confirmation_count,
+      maxConfirmationCount:
+        coin.max_confirmation_count ?? Math.max(maxConfirmationCountDefault, coin.confirmations),
       backend: coin.backend,
     };
   }

@@ -19,6 +19,7 @@ export {
   defaultConfig,
   type EventHandlerConfig,
   loadConfigFile,
+  maxConfirmationCountDefault,
   parseConfigText,
   parseDotenv,
   validateConfig,

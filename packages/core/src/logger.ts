@@ -25,7 +25,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       if (rank[level] < threshold) return;
       const time = new Date().toISOString();
       if (options.json) {
-        write(JSON.stringify({ time, level, message, ...fields }, jsonSafe));
+        write(JSON.stringify({ ...fields, time, level, message }, jsonSafe));
         return;
       }
       const extra = Object.entries(fields)

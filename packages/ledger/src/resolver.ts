@@ -4,9 +4,9 @@ import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import type { DialectName } from './database.js';
 import { CannotResolveDatabaseConflict } from './errors.js';
 
-export const attemptsMaxDefault = 8;
+export const attemptsMaxDefault = 16;
 export const retryDelayMsMinDefault = 2;
-export const retryDelayMsMaxDefault = 200;
+export const retryDelayMsMaxDefault = 250;
 
 export type ResolverCounters = {
   /** Units of work that committed. */

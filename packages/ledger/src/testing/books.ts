@@ -47,6 +47,11 @@ export async function openOfflineBooks(
     backend,
     ...(options.resolver ? { resolver: options.resolver } : {}),
   });
-  await ledger.migrate();
+  try {
+    await ledger.migrate();
+  } catch (error) {
+    await testDatabase.drop();
+    throw error;
+  }
   return { ledger, backend, testDatabase, close: testDatabase.drop };
 }
