@@ -111,7 +111,19 @@ export class ConflictResolver<DB> {
    * Runs `work` in a serializable transaction, retried on conflicts. `work` must not touch the
    * network or the file system: it may run several times.
    */
-  async managed<T>(operation: string, work: UnitOfWork<DB, T>): Promise<T> {
+  managed<T>(operation: string, work: UnitOfWork<DB, T>): Promise<T> {
+    return this.#attempt(operation, work, this.#attemptsMax);
+  }
+
+  /**
+   * Runs `work` in a serializable transaction exactly once: a conflict is raised as
+   * `CannotResolveDatabaseConflict` without a retry. For marks that must not be repeated blindly.
+   */
+  nonRetryable<T>(operation: string, work: UnitOfWork<DB, T>): Promise<T> {
+    return this.#attempt(operation, work, 1);
+  }
+
+  async #attempt<T>(operation: string, work: UnitOfWork<DB, T>, attemptsMax: number): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.#once(work, attempt);
@@ -122,32 +134,13 @@ export class ConflictResolver<DB> {
           this.counters.errors++;
           throw error;
         }
-        if (attempt >= this.#attemptsMax) {
+        if (attempt >= attemptsMax) {
           this.counters.unresolved++;
           throw new CannotResolveDatabaseConflict(operation, attempt, error);
         }
         this.counters.retries++;
         await sleep(this.#backoffMs(attempt));
       }
-    }
-  }
-
-  /**
-   * Runs `work` in a serializable transaction exactly once: a conflict is raised as
-   * `CannotResolveDatabaseConflict` without a retry. For marks that must not be repeated blindly.
-   */
-  async nonRetryable<T>(operation: string, work: UnitOfWork<DB, T>): Promise<T> {
-    try {
-      const result = await this.#once(work, 1);
-      this.counters.successes++;
-      return result;
-    } catch (error) {
-      if (!isRetryableConflict(error)) {
-        this.counters.errors++;
-        throw error;
-      }
-      this.counters.unresolved++;
-      throw new CannotResolveDatabaseConflict(operation, 1, error);
     }
   }
 
