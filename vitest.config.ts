@@ -11,6 +11,7 @@ const alias = {
     new URL('./packages/ledger/src/testing/index.ts', import.meta.url),
   ),
   '@cryptoassets/ledger': src('ledger'),
+  '@cryptoassets/service': src('service'),
 };
 
 export default defineConfig({

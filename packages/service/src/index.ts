@@ -1,0 +1,2 @@
+// Public face of @cryptoassets/service: the bitcoind backend, walletnotify listeners and events.
+export {};
