@@ -1,2 +1,37 @@
 // Public face of @cryptoassets/service: the bitcoind backend, walletnotify listeners and events.
-export {};
+
+// bitcoind backend
+export type {
+  AddressAmount,
+  BackendTransaction,
+  NetworkBackend,
+  SinceBlock,
+  WalletEntry,
+  WalletEntryCategory,
+} from './backend.js';
+export {
+  BitcoindBackend,
+  type BitcoindBackendOptions,
+  createBitcoindBackend,
+  sendOutputsMax,
+  walletEntriesPageSize,
+  walletEntriesScanMax,
+} from './bitcoind/backend.js';
+export {
+  BitcoindConnectionError,
+  BitcoindResponseError,
+  BitcoindRpcError,
+  bitcoindErrorCodes,
+} from './bitcoind/errors.js';
+export { type JsonValue, parseJsonKeepingDecimals } from './bitcoind/json.js';
+export {
+  nonIdempotentMethods,
+  RpcClient,
+  type RpcClientOptions,
+  requestBytesMax,
+  responseBytesMax,
+  retriesMax,
+  retryDelayMsDefault,
+  retryDelayMsMax,
+  rpcTimeoutMsDefault,
+} from './bitcoind/rpc-client.js';
