@@ -35,3 +35,5 @@ export {
   retryDelayMsMax,
   rpcTimeoutMsDefault,
 } from './bitcoind/rpc-client.js';
+// walletnotify listeners
+export * from './walletnotify/index.js';

@@ -1,0 +1,94 @@
+// A bounded queue that hands txids to the callback one at a time, in arrival order.
+import type { Logger } from '@cryptoassets/core';
+
+export type OnTxid = (txid: string) => void | Promise<void>;
+
+export type TxidQueue = {
+  /** Queues a txid; false (and a log line) when the queue is full or closed. */
+  push(txid: string): boolean;
+  /** Stops taking txids, drops those still waiting and waits for the running callback. */
+  close(): Promise<void>;
+  /** Resolves once nothing is waiting or running (for tests and orderly shutdown). */
+  idle(): Promise<void>;
+  readonly length: number;
+  readonly dropped: number;
+};
+
+export type TxidQueueOptions = {
+  readonly onTxid: OnTxid;
+  readonly logger: Logger;
+  readonly queueLengthMax: number;
+  /** Name of the listener, for log lines. */
+  readonly source: string;
+};
+
+export function createTxidQueue(options: TxidQueueOptions): TxidQueue {
+  const { onTxid, logger, queueLengthMax, source } = options;
+  if (!Number.isInteger(queueLengthMax) || queueLengthMax < 1)
+    throw new RangeError(`queueLengthMax must be a positive integer, got ${queueLengthMax}`);
+  const pending: string[] = [];
+  let running: Promise<void> | undefined;
+  let closed = false;
+  let dropped = 0;
+  let idleWaiters: (() => void)[] = [];
+
+  const settleIdle = (): void => {
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
+
+  const runOne = async (txid: string): Promise<void> => {
+    try {
+      await onTxid(txid);
+    } catch (error) {
+      logger.error('walletnotify callback failed', {
+        source,
+        txid,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  };
+
+  const pump = async (): Promise<void> => {
+    // Each pass takes one txid off the queue, so the loop ends after at most as many passes as
+    // there were pushes; `closed` empties the queue.
+    for (let txid = pending.shift(); txid !== undefined; txid = pending.shift()) {
+      await runOne(txid);
+    }
+    running = undefined;
+    settleIdle();
+  };
+
+  return {
+    push(txid) {
+      if (closed) return false;
+      if (pending.length >= queueLengthMax) {
+        dropped++;
+        logger.warn('walletnotify queue full, txid dropped', { source, txid, queueLengthMax });
+        return false;
+      }
+      pending.push(txid);
+      running ??= pump();
+      return true;
+    },
+    async close() {
+      closed = true;
+      const waiting = pending.length;
+      pending.length = 0;
+      if (waiting > 0)
+        logger.warn('walletnotify stopping, queued txids dropped', { source, count: waiting });
+      await running;
+    },
+    idle() {
+      if (running === undefined) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+    get length() {
+      return pending.length;
+    },
+    get dropped() {
+      return dropped;
+    },
+  };
+}
