@@ -22,6 +22,24 @@ export {
   SameAccount,
 } from './errors.js';
 export {
+  type CryptoassetsEvent,
+  type DeadEvent,
+  deadEventsListedMax,
+  type EventDirection,
+  EventOutbox,
+  type EventOutboxOptions,
+  eventBatchSizeMax,
+  type FailedDelivery,
+  type HandlerBacklog,
+  handlerNameLengthMax,
+  lastErrorLengthMax,
+  type OutboxEvent,
+  type PendingDelivery,
+  type TxUpdateData,
+  type TxUpdateEvent,
+  txUpdateEventName,
+} from './events.js';
+export {
   type DepositResult,
   type DepositUpdate,
   Ledger,

@@ -22,6 +22,7 @@ import {
   NotFound,
   SameAccount,
 } from './errors.js';
+import { EventOutbox } from './events.js';
 import { migrateCoin } from './migrations.js';
 import { QueryTemplate } from './query-template.js';
 import {
@@ -114,6 +115,8 @@ export class Ledger {
   readonly coin: CoinConfig;
   readonly backend: Backend | undefined;
   readonly resolver: ConflictResolver<LedgerTables>;
+  /** This coin's event outbox; deposits and closed broadcasts write `txupdate` events to it. */
+  readonly events: EventOutbox;
   readonly #database: Database;
   readonly #db: Tx;
   readonly #statements: TransferStatements;
@@ -132,6 +135,13 @@ export class Ledger {
       options.database.sqlite,
     );
     this.#statements = compileTransferStatements(this.#db);
+    const { coin, database } = options;
+    this.events = new EventOutbox({
+      db: this.#db,
+      resolver: this.resolver,
+      dialect: database.dialect,
+      coin,
+    });
   }
 
   /** Creates or upgrades this coin's tables; safe to run again. */
@@ -634,6 +644,7 @@ export class Ledger {
         .where('network_transaction_id', '=', networkTransactionId)
         .where('state', '=', 'pending')
         .execute();
+      await this.events.recordBroadcastUpdates(tx, networkTransactionId);
       return mapNetworkTransaction(row);
     });
   }
@@ -744,9 +755,11 @@ export class Ledger {
         amount,
       );
       if (transaction.state !== 'incoming' || update.confirmations < this.coin.confirmations) {
+        await this.events.recordTransactionUpdate(tx, transaction.id);
         return { transaction, networkTransaction: network, creditedNow: false };
       }
       const credited = await this.#credit(tx, transaction);
+      await this.events.recordTransactionUpdate(tx, credited.id);
       return { transaction: credited, networkTransaction: network, creditedNow: true };
     });
   }

@@ -120,8 +120,48 @@ function initial({ prefix: p, dialect }: Context): Migration {
   };
 }
 
+/** The event outbox: events, each handler's cursor, and failed or dead deliveries. */
+function outbox({ prefix: p, dialect }: Context): Migration {
+  const ts = timestamp(dialect);
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable(`${p}event`)
+        .addColumn('id', idColumn(dialect))
+        .addColumn('name', 'varchar(32)', (c) => c.notNull())
+        .addColumn('transaction_id', 'bigint', (c) => c.references(`${p}transaction.id`))
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('created_at', ts, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex(`${p}event_by_transaction`)
+        .on(`${p}event`)
+        .columns(['transaction_id', 'id'])
+        .execute();
+      await db.schema
+        .createTable(`${p}event_cursor`)
+        .addColumn('handler', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('last_event_id', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('updated_at', ts, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable(`${p}event_failure`)
+        .addColumn('handler', 'varchar(64)', (c) => c.notNull())
+        .addColumn('event_id', 'bigint', (c) => c.notNull().references(`${p}event.id`))
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', ts, (c) => c.notNull())
+        .addColumn('last_error', 'text', (c) => c.notNull())
+        .addColumn('dead_at', ts)
+        .addColumn('created_at', ts, (c) => c.notNull())
+        .addColumn('updated_at', ts, (c) => c.notNull())
+        .addPrimaryKeyConstraint(`${p}event_failure_pk`, ['handler', 'event_id'])
+        .execute();
+    },
+  };
+}
+
 function migrationsFor(context: Context): Record<string, Migration> {
-  return { '0001_initial': initial(context) };
+  return { '0001_initial': initial(context), '0002_outbox': outbox(context) };
 }
 
 /** Creates or upgrades the tables of one coin. Safe to run again: applied steps are skipped. */

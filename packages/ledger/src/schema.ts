@@ -83,4 +83,38 @@ export type LedgerTables = {
   address: AddressTable;
   network_transaction: NetworkTransactionTable;
   transaction: TransactionTable;
+  event: EventTable;
+  event_cursor: EventCursorTable;
+  event_failure: EventFailureTable;
+};
+
+/** The outbox: one row per event, written in the transaction of the change it describes. */
+export type EventTable = {
+  id: Id;
+  name: string;
+  /** The transaction the event is about, to tell whether an update changed anything. */
+  transaction_id: ColumnType<number | bigint | string | null, number | null, number | null>;
+  /** The event's data as JSON text; amounts in it are decimal strings. */
+  payload: string;
+  created_at: Timestamp;
+};
+
+/** Per handler: the id of the last event it is done with (delivered or dead). */
+export type EventCursorTable = {
+  handler: string;
+  last_event_id: ColumnType<number | bigint | string, number, number>;
+  updated_at: Timestamp;
+};
+
+/** Per handler and event: failed deliveries, the next try, and whether it gave up (dead). */
+export type EventFailureTable = {
+  handler: string;
+  event_id: Ref;
+  attempts: ColumnType<number | bigint | string, number, number>;
+  next_attempt_at: Timestamp;
+  last_error: string;
+  /** Set when the event went dead: no more automatic attempts until it is redelivered. */
+  dead_at: ColumnType<Date | string | null, string | null, string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 };

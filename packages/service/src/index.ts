@@ -35,5 +35,7 @@ export {
   retryDelayMsMax,
   rpcTimeoutMsDefault,
 } from './bitcoind/rpc-client.js';
+// events: dispatcher, handlers and the listener for apps
+export * from './events/index.js';
 // walletnotify listeners
 export * from './walletnotify/index.js';
