@@ -11,6 +11,9 @@ const alias = {
     new URL('./packages/ledger/src/testing/index.ts', import.meta.url),
   ),
   '@cryptoassets/ledger': src('ledger'),
+  '@cryptoassets/service/testing': fileURLToPath(
+    new URL('./packages/service/src/testing/index.ts', import.meta.url),
+  ),
   '@cryptoassets/service': src('service'),
 };
 

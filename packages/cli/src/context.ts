@@ -9,6 +9,7 @@ import {
   validateConfig,
 } from '@cryptoassets/core';
 import {
+  type BackendFactory,
   createBackend,
   type Database,
   type Ledger,
@@ -16,8 +17,14 @@ import {
   openLedger,
   type Wallet,
 } from '@cryptoassets/ledger';
+import { createBitcoindBackend } from '@cryptoassets/service';
 
 export const configPathDefault = './cryptoassets.yaml';
+
+/** Backends that talk to a network, by the `type` of `coins.NAME.backend`. */
+const networkBackends: Readonly<Record<string, BackendFactory>> = {
+  bitcoind: createBitcoindBackend,
+};
 
 export type GlobalOptions = {
   readonly config?: string;
@@ -88,7 +95,7 @@ export async function withBooks<T>(
   const coin = selectCoin(config, options.coin);
   const database = openDatabase(config.database.url);
   try {
-    const ledger = openLedger({ database, coin, backend: createBackend(coin) });
+    const ledger = openLedger({ database, coin, backend: createBackend(coin, networkBackends) });
     const wallet = await ledger.getOrCreateWallet(options.wallet ?? 'default');
     return await work({ config, database, ledger, wallet });
   } finally {

@@ -261,3 +261,44 @@ describe('a coin without a backend', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('a coin on a bitcoind backend (litecoind -regtest)', async () => {
+  const { requireLitecoind, startLitecoind, coinbaseMaturityBlocks } = await import(
+    '@cryptoassets/service/testing'
+  );
+  const enabled = requireLitecoind();
+  it.skipIf(!enabled)('makes addresses on the node and imports its balance', async () => {
+    const node = await startLitecoind();
+    const dir = mkdtempSync(join(tmpdir(), 'cryptoassets-cli-'));
+    try {
+      await node.mine(coinbaseMaturityBlocks + 1);
+      const books = await node.createWallet();
+      const funding = String(await books.rpc('getnewaddress', 'funding'));
+      await node.rpc('sendtoaddress', funding, '1.5');
+      // The backend counts coins at the coin's confirmation depth (2 in this config).
+      await node.mine(2);
+      const config = writeConfig(
+        dir,
+        'sqlite:./books.sqlite',
+        `{ type: bitcoind, url: '${books.url}' }`,
+      );
+      const cli = (...args: string[]) => run(dir, ['--config', config, '--json', ...args]);
+      expect(cli('init-db').code).toBe(0);
+      expect(cli('account', 'create', 'alice').code).toBe(0);
+      const address = JSON.parse(cli('address', 'new', '--account', 'alice').stdout);
+      expect(address.address).toMatch(/^rltc1/);
+      const labels = (await books.rpc('getaddressesbylabel', address.label)) as Record<
+        string,
+        unknown
+      >;
+      expect(Object.keys(labels)).toContain(address.address);
+      expect(JSON.parse(cli('import-balance', '--account', 'alice').stdout).amount).toBe(
+        '1.50000000',
+      );
+      expect(cli('audit').code).toBe(0);
+    } finally {
+      await node.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,2 @@
+// Test helpers shipped with the service: a throwaway litecoind -regtest node.
+export * from './litecoind.js';
