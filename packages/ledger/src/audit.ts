@@ -24,16 +24,21 @@ export type AuditReport = {
 };
 
 // Which transactions move which balance:
-//   credit the receiving account: internal, balance_import, and deposits once credited/processed;
-//   debit the sending account:    internal, send (pending or broadcasted), network_fee.
-const creditsAccount = sql<boolean>`(kind in ('internal', 'balance_import') or (kind = 'deposit' and state in ('credited', 'processed')))`;
-const debitsAccount = sql<boolean>`kind in ('internal', 'send', 'network_fee')`;
-const creditsAddress = sql<boolean>`(kind = 'deposit' and state in ('credited', 'processed'))`;
+//   credit the receiving account: internal, balance_import, send_void (a voided send given back
+//                                 to its sender), and deposits once credited/processed;
+//   debit the sending account:    internal, send (pending, broadcasted or voided), network_fee.
+// Reorgs: a reversed deposit still counts its first credit; each deposit_reversal debits the
+// account (as sender) and the address, each deposit_recredit credits both again.
+const creditsAccount = sql<boolean>`(kind in ('internal', 'balance_import', 'send_void', 'deposit_recredit') or (kind = 'deposit' and state in ('credited', 'processed', 'reversed')))`;
+const debitsAccount = sql<boolean>`kind in ('internal', 'send', 'network_fee', 'deposit_reversal')`;
+const creditsAddress = sql<boolean>`(kind = 'deposit_recredit' or (kind = 'deposit' and state in ('credited', 'processed', 'reversed')))`;
+const debitsAddress = sql<boolean>`kind = 'deposit_reversal'`;
 
 export async function auditBooks(db: Kysely<LedgerTables>): Promise<AuditReport> {
   const credits = await sumBy(db, 'receiving_account_id', creditsAccount);
   const debits = await sumBy(db, 'sending_account_id', debitsAccount);
   const received = await sumBy(db, 'address_id', creditsAddress);
+  const reversed = await sumBy(db, 'address_id', debitsAddress);
   const mismatches: AuditMismatch[] = [];
   let total = 0n;
   const accounts = await db
@@ -57,7 +62,7 @@ export async function auditBooks(db: Kysely<LedgerTables>): Promise<AuditReport>
   for (const row of addresses) {
     const id = toId(row.id);
     const recorded = toAmount(row.balance);
-    const expected = received.get(id) ?? 0n;
+    const expected = (received.get(id) ?? 0n) - (reversed.get(id) ?? 0n);
     if (recorded !== expected)
       mismatches.push({ kind: 'address', id, name: row.address, recorded, expected });
   }

@@ -3,6 +3,13 @@ export type { AuditMismatch, AuditReport } from './audit.js';
 export { type Backend, OfflineBackend, type OfflineBackendOptions } from './backend.js';
 export { type BackendFactory, createBackend } from './backends.js';
 export {
+  type Broadcast,
+  type BroadcastOutput,
+  type BroadcastStatus,
+  holdReasonLengthMax,
+  leaseDurationMsMax,
+} from './broadcasts.js';
+export {
   type Database,
   type DialectName,
   type OpenDatabaseOptions,
@@ -41,12 +48,14 @@ export {
 } from './events.js';
 export {
   type DepositResult,
+  type DepositReversalResult,
   type DepositUpdate,
   Ledger,
   type LedgerOptions,
   listLimitDefault,
   listLimitMax,
   networkFeeAccountName,
+  type OpenDeposit,
   openLedger,
   type SendOptions,
   type TransactionFilter,
@@ -62,6 +71,7 @@ export {
 } from './resolver.js';
 export type {
   AccountKind,
+  BroadcastHoldState,
   NetworkTransactionType,
   TransactionKind,
   TransactionState,

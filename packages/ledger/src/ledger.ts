@@ -11,6 +11,15 @@ import {
 import { type Kysely, sql } from 'kysely';
 import { type AuditReport, auditBooks } from './audit.js';
 import type { Backend } from './backend.js';
+import {
+  type Broadcast,
+  type BroadcastOutput,
+  broadcastStatus,
+  checkLease,
+  holdReasonLengthMax,
+  leaseDurationMsMax,
+  optionalDate,
+} from './broadcasts.js';
 import type { Database } from './database.js';
 import {
   AccountExists,
@@ -96,6 +105,25 @@ export type DepositResult = {
   readonly networkTransaction: NetworkTransaction;
   /** True when this update credited the account (it happens once per deposit). */
   readonly creditedNow: boolean;
+};
+
+/** A deposit network transaction still worth asking the network about. */
+export type OpenDeposit = {
+  readonly networkTransactionId: number;
+  readonly txid: string;
+  /** As last recorded; negative when the network reported it conflicted. */
+  readonly confirmations: number;
+};
+
+export type DepositReversalResult = {
+  /** Undefined when the books hold no deposit of that txid. */
+  readonly networkTransaction: NetworkTransaction | undefined;
+  /** Every deposit of the network transaction, after the update. */
+  readonly deposits: readonly Transaction[];
+  /** Our receiving addresses those deposits went to. */
+  readonly addresses: readonly string[];
+  /** The deposits whose credit this call took back. */
+  readonly reversedNow: readonly Transaction[];
 };
 
 export type TransactionFilter = {
@@ -649,6 +677,347 @@ export class Ledger {
     });
   }
 
+  // ---- broadcasts: outputs, reconciliation, operator holds, the broadcaster lease ------------
+
+  /** What a broadcast pays: its sends' amounts summed per address, in the order first seen. */
+  async broadcastOutputs(networkTransactionId: number): Promise<BroadcastOutput[]> {
+    const rows = await this.#db
+      .selectFrom('transaction')
+      .innerJoin('address', 'address.id', 'transaction.address_id')
+      .select(['address.address as address', 'transaction.amount as amount'])
+      .where('transaction.network_transaction_id', '=', networkTransactionId)
+      .where('transaction.kind', '=', 'send')
+      .orderBy('transaction.id')
+      .limit(listLimitMax + 1)
+      .execute();
+    assert(rows.length <= listLimitMax, `broadcast ${networkTransactionId} has too many sends`);
+    const sums = new Map<string, bigint>();
+    for (const row of rows) {
+      sums.set(row.address, (sums.get(row.address) ?? 0n) + toAmount(row.amount));
+    }
+    return [...sums].map(([address, amount]) => ({ address, amount }));
+  }
+
+  /** A broadcast with its status, or undefined. */
+  async getBroadcast(networkTransactionId: number): Promise<Broadcast | undefined> {
+    const [found] = await this.#listBroadcasts({ id: networkTransactionId, limit: 1 });
+    return found;
+  }
+
+  /** Broadcasts grouped but never opened (a crash before opening): safe to send as they are. */
+  listUnopenedBroadcasts(wallet?: WalletRef): Promise<Broadcast[]> {
+    return this.#listBroadcasts({ wallet, status: 'prepared' });
+  }
+
+  /**
+   * Broadcasts opened but never closed, that no operator holds yet: the process stopped between
+   * committing `opened_at` and committing the txid. Reconcile them before sending anything new.
+   */
+  listInterruptedBroadcasts(wallet?: WalletRef): Promise<Broadcast[]> {
+    return this.#listBroadcasts({ wallet, status: 'opened' });
+  }
+
+  /** Broadcasts opened and not closed: interrupted, in flight, or held for an operator. */
+  listOpenBroadcasts(wallet?: WalletRef): Promise<Broadcast[]> {
+    return this.#listBroadcasts({ wallet, status: 'open' });
+  }
+
+  /** Broadcasts waiting for an operator to `resolveBroadcast` or `voidBroadcast` them. */
+  listHeldBroadcasts(wallet?: WalletRef): Promise<Broadcast[]> {
+    return this.#listBroadcasts({ wallet, status: 'held' });
+  }
+
+  async #listBroadcasts(filter: {
+    readonly wallet?: WalletRef | undefined;
+    readonly id?: number;
+    readonly status?: 'prepared' | 'opened' | 'open' | 'held';
+    readonly limit?: number;
+  }): Promise<Broadcast[]> {
+    let query = this.#db
+      .selectFrom('network_transaction')
+      .leftJoin('broadcast_hold', 'broadcast_hold.network_transaction_id', 'network_transaction.id')
+      .selectAll('network_transaction')
+      .select([
+        'broadcast_hold.state as hold_state',
+        'broadcast_hold.reason as hold_reason',
+        'broadcast_hold.held_at as held_at',
+      ])
+      .where('network_transaction.type', '=', 'broadcast');
+    if (filter.id !== undefined) query = query.where('network_transaction.id', '=', filter.id);
+    const wallet = filter.wallet;
+    if (wallet)
+      query = query.where('network_transaction.id', 'in', (eb) =>
+        eb
+          .selectFrom('transaction')
+          .select('transaction.network_transaction_id')
+          .where('transaction.wallet_id', '=', wallet.id)
+          .where('transaction.kind', '=', 'send'),
+      );
+    const status = filter.status;
+    if (status === 'prepared') query = query.where('network_transaction.opened_at', 'is', null);
+    if (status === 'opened' || status === 'open' || status === 'held')
+      query = query
+        .where('network_transaction.opened_at', 'is not', null)
+        .where('network_transaction.closed_at', 'is', null);
+    if (status === 'opened')
+      query = query.where((eb) =>
+        eb.or([eb('broadcast_hold.state', 'is', null), eb('broadcast_hold.state', '!=', 'held')]),
+      );
+    if (status === 'held') query = query.where('broadcast_hold.state', '=', 'held');
+    const rows = await query
+      .orderBy('network_transaction.id')
+      .limit(filter.limit ?? listLimitMax)
+      .execute();
+    return rows.map((row) => {
+      const networkTransaction = mapNetworkTransaction(row);
+      return {
+        networkTransaction,
+        status: broadcastStatus(networkTransaction, row.hold_state),
+        holdReason: row.hold_reason,
+        heldAt: optionalDate(row.held_at),
+      };
+    });
+  }
+
+  /**
+   * Marks an opened, unclosed broadcast as needing an operator, with the reason; holding it
+   * again only updates the reason. The broadcaster leaves held broadcasts alone.
+   */
+  async holdBroadcast(networkTransactionId: number, reason: string): Promise<Broadcast> {
+    const text = reason.slice(0, holdReasonLengthMax);
+    await this.resolver.managed('hold broadcast', async (tx) => {
+      const network = await this.#openBroadcast(tx, networkTransactionId);
+      const now = nowIso();
+      await tx
+        .insertInto('broadcast_hold')
+        .values({
+          network_transaction_id: network.id,
+          state: 'held',
+          reason: text,
+          held_at: now,
+          settled_at: null,
+          updated_at: now,
+        })
+        .onConflict((oc) =>
+          oc.column('network_transaction_id').doUpdateSet({ reason: text, updated_at: now }),
+        )
+        .execute();
+    });
+    return this.#requireBroadcast(networkTransactionId);
+  }
+
+  /**
+   * An operator found that a held broadcast was sent as `txid`: closes it with that txid and
+   * its sends become `broadcasted`. The network fee is charged separately (`chargeNetworkFee`).
+   */
+  async resolveBroadcast(networkTransactionId: number, txid: string): Promise<Broadcast> {
+    checkTxid(txid);
+    await this.resolver.nonRetryable('resolve broadcast', async (tx) => {
+      await this.#settleHold(tx, networkTransactionId, 'resolved');
+      const now = nowIso();
+      await tx
+        .updateTable('network_transaction')
+        .set({ txid, closed_at: now, updated_at: now })
+        .where('id', '=', networkTransactionId)
+        .execute();
+      await tx
+        .updateTable('transaction')
+        .set({ state: 'broadcasted' })
+        .where('network_transaction_id', '=', networkTransactionId)
+        .where('kind', '=', 'send')
+        .where('state', '=', 'pending')
+        .execute();
+      await this.events.recordBroadcastUpdates(tx, networkTransactionId);
+    });
+    return this.#requireBroadcast(networkTransactionId);
+  }
+
+  /**
+   * An operator found that a held broadcast was never sent: gives each send back to its sender
+   * with a compensating `send_void` entry and closes the broadcast without a txid. The original
+   * sends keep their amounts and accounts (the debit stays in the books); only their state moves
+   * from `pending` to `voided`, so nothing counts them as waiting to be sent.
+   */
+  async voidBroadcast(networkTransactionId: number): Promise<Transaction[]> {
+    return this.resolver.managed('void broadcast', async (tx, _attempt, run) => {
+      await this.#settleHold(tx, networkTransactionId, 'voided');
+      const sends = await tx
+        .selectFrom('transaction')
+        .selectAll()
+        .where('network_transaction_id', '=', networkTransactionId)
+        .where('kind', '=', 'send')
+        .where('state', '=', 'pending')
+        .orderBy('id')
+        .limit(listLimitMax + 1)
+        .execute();
+      assert(sends.length <= listLimitMax, `broadcast ${networkTransactionId}: too many sends`);
+      const compensations: Transaction[] = [];
+      for (const send of sends.map(mapTransaction)) {
+        const sender = send.sendingAccountId;
+        assert(sender !== null, `send ${send.id} has no sending account`);
+        const credited = await run(
+          this.#statements.credit.bind(send.amount, sender, send.walletId),
+        );
+        assert(credited.numAffectedRows === 1n, `send ${send.id}: sender account is missing`);
+        compensations.push(
+          await this.#insertTransaction(tx, {
+            wallet_id: send.walletId,
+            kind: 'send_void',
+            state: 'voided',
+            amount: send.amount,
+            receiving_account_id: sender,
+            ...(send.addressId === null ? {} : { address_id: send.addressId }),
+            network_transaction_id: networkTransactionId,
+            label: `void of send ${send.id}`,
+          }),
+        );
+      }
+      if (sends.length > 0) {
+        const voided = await tx
+          .updateTable('transaction')
+          .set({ state: 'voided' })
+          .where(
+            'id',
+            'in',
+            sends.map((row) => toId(row.id)),
+          )
+          .where('state', '=', 'pending')
+          .executeTakeFirst();
+        assert(voided.numUpdatedRows === BigInt(sends.length), 'void broadcast: a send moved');
+      }
+      const now = nowIso();
+      await tx
+        .updateTable('network_transaction')
+        .set({ closed_at: now, updated_at: now })
+        .where('id', '=', networkTransactionId)
+        .execute();
+      return compensations;
+    });
+  }
+
+  /** Moves a held broadcast to its final hold state; refuses one that is not held or not open. */
+  async #settleHold(
+    tx: Tx,
+    networkTransactionId: number,
+    state: 'resolved' | 'voided',
+  ): Promise<void> {
+    await this.#openBroadcast(tx, networkTransactionId);
+    const now = nowIso();
+    const settled = await tx
+      .updateTable('broadcast_hold')
+      .set({ state, settled_at: now, updated_at: now })
+      .where('network_transaction_id', '=', networkTransactionId)
+      .where('state', '=', 'held')
+      .executeTakeFirst();
+    if (settled.numUpdatedRows !== 1n)
+      throw new BadTransactionState(`broadcast ${networkTransactionId} is not held`);
+  }
+
+  /** The broadcast, which must be opened and not closed. */
+  async #openBroadcast(tx: Tx, networkTransactionId: number): Promise<NetworkTransaction> {
+    const row = await tx
+      .selectFrom('network_transaction')
+      .selectAll()
+      .where('id', '=', networkTransactionId)
+      .where('type', '=', 'broadcast')
+      .executeTakeFirst();
+    if (!row) throw new NotFound(`broadcast ${networkTransactionId}`);
+    const network = mapNetworkTransaction(row);
+    if (network.openedAt === null || network.closedAt !== null)
+      throw new BadTransactionState(
+        `broadcast ${networkTransactionId} is ${network.closedAt ? 'closed' : 'not opened'}`,
+      );
+    return network;
+  }
+
+  async #requireBroadcast(networkTransactionId: number): Promise<Broadcast> {
+    const broadcast = await this.getBroadcast(networkTransactionId);
+    if (!broadcast) throw new NotFound(`broadcast ${networkTransactionId}`);
+    return broadcast;
+  }
+
+  // Only one broadcaster of a wallet may run at a time, across processes. We use a lease row
+  // (name, owner, expiry) rather than PostgreSQL's pg_try_advisory_lock: it works the same on
+  // SQLite and PostgreSQL, needs no connection pinned for as long as the broadcaster runs (an
+  // advisory lock lives and dies with one session, which a pool may recycle), and the status
+  // page can show who holds it until when. A holder that dies stops renewing, so its lease
+  // expires and another process takes over; the duration must exceed the longest step between
+  // renewals (a send's timeout) plus the clock difference between hosts.
+
+  /**
+   * Takes the lease `name` for `owner` for `durationMs` when it is free, expired or already
+   * `owner`'s (then it is renewed). Returns false when another owner holds it.
+   */
+  async acquireLease(options: {
+    readonly name: string;
+    readonly owner: string;
+    readonly durationMs: number;
+  }): Promise<boolean> {
+    const { name, owner, durationMs } = options;
+    checkLease(name, owner);
+    assert(
+      Number.isSafeInteger(durationMs) && durationMs > 0 && durationMs <= leaseDurationMsMax,
+      `lease duration must be 1..${leaseDurationMsMax} ms`,
+    );
+    return this.resolver.managed('acquire lease', async (tx) => {
+      const nowMs = Date.now();
+      const now = new Date(nowMs).toISOString();
+      const expiresAt = new Date(nowMs + durationMs).toISOString();
+      await tx
+        .insertInto('lease')
+        .values({ name, owner, expires_at: expiresAt, acquired_at: now, updated_at: now })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+      const row = await tx
+        .selectFrom('lease')
+        .selectAll()
+        .where('name', '=', name)
+        .executeTakeFirstOrThrow();
+      if (row.owner === owner) {
+        await tx
+          .updateTable('lease')
+          .set({ expires_at: expiresAt, updated_at: now })
+          .where('name', '=', name)
+          .execute();
+        return true;
+      }
+      if ((optionalDate(row.expires_at)?.getTime() ?? 0) > nowMs) return false;
+      await tx
+        .updateTable('lease')
+        .set({ owner, expires_at: expiresAt, acquired_at: now, updated_at: now })
+        .where('name', '=', name)
+        .execute();
+      return true;
+    });
+  }
+
+  /** Gives the lease up if `owner` holds it; returns whether it did. */
+  async releaseLease(options: { readonly name: string; readonly owner: string }): Promise<boolean> {
+    checkLease(options.name, options.owner);
+    return this.resolver.managed('release lease', async (tx) => {
+      const result = await tx
+        .deleteFrom('lease')
+        .where('name', '=', options.name)
+        .where('owner', '=', options.owner)
+        .executeTakeFirst();
+      return result.numDeletedRows === 1n;
+    });
+  }
+
+  /** Who holds the lease until when; undefined when nobody ever took it or it was released. */
+  async getLease(
+    name: string,
+  ): Promise<{ readonly owner: string; readonly expiresAt: Date } | undefined> {
+    const row = await this.#db
+      .selectFrom('lease')
+      .select(['owner', 'expires_at'])
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row
+      ? { owner: row.owner, expiresAt: optionalDate(row.expires_at) ?? new Date(0) }
+      : undefined;
+  }
+
   /** Charges a broadcast's network fee to the wallet's fee account, once per broadcast. */
   async chargeNetworkFee(options: {
     readonly wallet: WalletRef;
@@ -727,7 +1096,8 @@ export class Ledger {
   /**
    * Records what the network says about a deposit to one of our addresses. The first update
    * creates an `incoming` transaction; when confirmations reach the coin's threshold the account
-   * and address are credited, exactly once. Updates after that only track confirmations.
+   * and address are credited, exactly once. Updates after that only track confirmations, except
+   * that a deposit `reverseDeposit` took back is credited again when it is back at the threshold.
    * Returns undefined when the address is not a receiving address of this coin's books.
    */
   async recordDeposit(update: DepositUpdate): Promise<DepositResult | undefined> {
@@ -754,6 +1124,8 @@ export class Ledger {
         network.id,
         amount,
       );
+      if (transaction.state === 'reversed' && update.confirmations >= this.coin.confirmations)
+        return this.#recreditDeposit(tx, transaction, network);
       if (transaction.state !== 'incoming' || update.confirmations < this.coin.confirmations) {
         await this.events.recordTransactionUpdate(tx, transaction.id);
         return { transaction, networkTransaction: network, creditedNow: false };
@@ -929,6 +1301,188 @@ export class Ledger {
       .where('network_transaction.confirmations', '>=', options.confirmations)
       .executeTakeFirst();
     return toAmount(row?.total ?? 0n);
+  }
+
+  // ---- deposit tracking: confirmations and reorgs ------------------------------------------
+
+  /**
+   * Deposit network transactions recorded with fewer than `confirmationsBelow` confirmations,
+   * least recently updated first: what a confirmation poller should ask the network about again.
+   * One conflicted at least that deep (confirmations ≤ -confirmationsBelow) is left out for good.
+   */
+  async listOpenDeposits(options: {
+    readonly confirmationsBelow: number;
+    readonly limit: number;
+  }): Promise<OpenDeposit[]> {
+    const { confirmationsBelow, limit } = options;
+    assert(
+      Number.isSafeInteger(confirmationsBelow) &&
+        confirmationsBelow > 0 &&
+        confirmationsBelow <= confirmationsMax,
+      `confirmationsBelow must be 1..${confirmationsMax}`,
+    );
+    assert(
+      Number.isInteger(limit) && limit > 0 && limit <= listLimitMax,
+      `limit must be 1..${listLimitMax}`,
+    );
+    const rows = await this.#db
+      .selectFrom('network_transaction')
+      .select(['id', 'txid', 'confirmations'])
+      .where('type', '=', 'deposit')
+      .where('confirmations', '<', confirmationsBelow)
+      .where('confirmations', '>', -confirmationsBelow)
+      .orderBy('updated_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => {
+      assert(row.txid !== null, `deposit network transaction ${row.id} has no txid`);
+      return {
+        networkTransactionId: toId(row.id),
+        txid: row.txid,
+        confirmations: Number(row.confirmations),
+      };
+    });
+  }
+
+  /**
+   * Records that the network holds a deposit's transaction below the crediting depth, with the
+   * node's `confirmations` (negative: conflicted; 0 also when the node no longer knows it). A
+   * credited or processed deposit of it is reversed: its state becomes `reversed`, a compensating
+   * `deposit_reversal` debits the account (even below zero) and the address, and a `txupdate`
+   * says so. An uncredited deposit stays uncredited. Idempotent. `recordDeposit` credits a
+   * reversed deposit again, once, when its transaction is back at the threshold.
+   */
+  async reverseDeposit(update: {
+    readonly txid: string;
+    readonly confirmations: number;
+  }): Promise<DepositReversalResult> {
+    checkTxid(update.txid);
+    const { confirmations } = update;
+    if (
+      !Number.isSafeInteger(confirmations) ||
+      confirmations < -confirmationsMax ||
+      confirmations >= this.coin.confirmations
+    ) {
+      throw new InvalidValueError(
+        'confirmations',
+        `expected a whole number -${confirmationsMax}..${this.coin.confirmations - 1}`,
+      );
+    }
+    return this.resolver.managed('reverse deposit', async (tx) => {
+      const row = await tx
+        .updateTable('network_transaction')
+        .set({ confirmations, updated_at: nowIso() })
+        .where('type', '=', 'deposit')
+        .where('txid', '=', update.txid)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row)
+        return { networkTransaction: undefined, deposits: [], addresses: [], reversedNow: [] };
+      const network = mapNetworkTransaction(row);
+      const rows = await tx
+        .selectFrom('transaction')
+        .innerJoin('address', 'address.id', 'transaction.address_id')
+        .selectAll('transaction')
+        .select('address.address as received_at')
+        .where('transaction.kind', '=', 'deposit')
+        .where('transaction.network_transaction_id', '=', network.id)
+        .orderBy('transaction.id')
+        .limit(listLimitMax + 1)
+        .execute();
+      assert(rows.length <= listLimitMax, `network transaction ${network.id}: too many deposits`);
+      const deposits: Transaction[] = [];
+      const reversedNow: Transaction[] = [];
+      for (const found of rows) {
+        let deposit = mapTransaction(found);
+        if (deposit.state === 'credited' || deposit.state === 'processed') {
+          deposit = await this.#reverseCredit(tx, deposit, network.id);
+          reversedNow.push(deposit);
+        }
+        await this.events.recordTransactionUpdate(tx, deposit.id);
+        deposits.push(deposit);
+      }
+      const addresses = rows.map((found) => found.received_at);
+      return { networkTransaction: network, deposits, addresses, reversedNow };
+    });
+  }
+
+  /** Takes a deposit's credit back with a compensating `deposit_reversal` entry. */
+  async #reverseCredit(
+    tx: Tx,
+    deposit: Transaction,
+    networkTransactionId: number,
+  ): Promise<Transaction> {
+    const { receivingAccountId: accountId, addressId } = deposit;
+    assert(accountId !== null && addressId !== null, 'reversal of a deposit without account');
+    const row = await tx
+      .updateTable('transaction')
+      .set({ state: 'reversed' })
+      .where('id', '=', deposit.id)
+      .where('state', 'in', ['credited', 'processed'])
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await tx
+      .updateTable('account')
+      .set({ balance: sql`balance - ${deposit.amount}` })
+      .where('id', '=', accountId)
+      .execute();
+    await tx
+      .updateTable('address')
+      .set({ balance: sql`balance - ${deposit.amount}` })
+      .where('id', '=', addressId)
+      .execute();
+    await this.#insertTransaction(tx, {
+      wallet_id: deposit.walletId,
+      kind: 'deposit_reversal',
+      state: 'deposit_reversal',
+      amount: deposit.amount,
+      sending_account_id: accountId,
+      address_id: addressId,
+      network_transaction_id: networkTransactionId,
+      label: null,
+    });
+    return mapTransaction(row);
+  }
+
+  /** Credits a reversed deposit again with a `deposit_recredit` entry, and says so. */
+  async #recreditDeposit(
+    tx: Tx,
+    deposit: Transaction,
+    network: NetworkTransaction,
+  ): Promise<DepositResult> {
+    const { receivingAccountId: accountId, addressId } = deposit;
+    assert(accountId !== null && addressId !== null, 'credit of a deposit without account');
+    const row = await tx
+      .updateTable('transaction')
+      .set({ state: 'credited', credited_at: nowIso() })
+      .where('id', '=', deposit.id)
+      .where('state', '=', 'reversed')
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await tx
+      .updateTable('account')
+      .set({ balance: sql`balance + ${deposit.amount}` })
+      .where('id', '=', accountId)
+      .execute();
+    await tx
+      .updateTable('address')
+      .set({ balance: sql`balance + ${deposit.amount}` })
+      .where('id', '=', addressId)
+      .execute();
+    await this.#insertTransaction(tx, {
+      wallet_id: deposit.walletId,
+      kind: 'deposit_recredit',
+      state: 'deposit_recredit',
+      amount: deposit.amount,
+      receiving_account_id: accountId,
+      address_id: addressId,
+      network_transaction_id: network.id,
+      label: null,
+    });
+    const credited = mapTransaction(row);
+    await this.events.recordTransactionUpdate(tx, credited.id);
+    return { transaction: credited, networkTransaction: network, creditedNow: true };
   }
 
   // ---- reading -------------------------------------------------------------------------------

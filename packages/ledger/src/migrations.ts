@@ -160,8 +160,43 @@ function outbox({ prefix: p, dialect }: Context): Migration {
   };
 }
 
+/**
+ * Broadcasts waiting for an operator (held, then resolved or voided), and leases: a named lock
+ * with an owner and an expiry, used so that only one broadcaster of a wallet runs at a time.
+ */
+function broadcastHoldsAndLeases({ prefix: p, dialect }: Context): Migration {
+  const ts = timestamp(dialect);
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable(`${p}broadcast_hold`)
+        .addColumn('network_transaction_id', 'bigint', (c) =>
+          c.primaryKey().references(`${p}network_transaction.id`),
+        )
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('held_at', ts, (c) => c.notNull())
+        .addColumn('settled_at', ts)
+        .addColumn('updated_at', ts, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable(`${p}lease`)
+        .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('owner', 'varchar(128)', (c) => c.notNull())
+        .addColumn('expires_at', ts, (c) => c.notNull())
+        .addColumn('acquired_at', ts, (c) => c.notNull())
+        .addColumn('updated_at', ts, (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 function migrationsFor(context: Context): Record<string, Migration> {
-  return { '0001_initial': initial(context), '0002_outbox': outbox(context) };
+  return {
+    '0001_initial': initial(context),
+    '0002_outbox': outbox(context),
+    '0003_broadcast_lock': broadcastHoldsAndLeases(context),
+  };
 }
 
 /** Creates or upgrades the tables of one coin. Safe to run again: applied steps are skipped. */

