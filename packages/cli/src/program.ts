@@ -1,7 +1,9 @@
 // The `cryptoassets` program: global options, the commands, and how failures become exit codes.
 import { CryptoassetsError } from '@cryptoassets/core';
+import { ServicePartFailed } from '@cryptoassets/service';
 import { Command, CommanderError } from 'commander';
 import { registerLedgerCommands } from './commands/ledger.js';
+import { registerServiceCommands } from './commands/service.js';
 
 export const exitOk = 0;
 export const exitUserError = 1;
@@ -38,6 +40,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', epilog);
   registerLedgerCommands(program);
+  registerServiceCommands(program);
   program.exitOverride();
   return program;
 }
@@ -60,6 +63,10 @@ function reportFailure(error: unknown, stderr: (text: string) => void): number {
   if (error instanceof CommanderError) {
     // Commander already printed its message (or the help / version).
     return error.exitCode === 0 ? exitOk : exitUserError;
+  }
+  if (error instanceof ServicePartFailed) {
+    stderr(`internal error: ${oneLine(error.shortMessage)}\n`);
+    return exitInternalError;
   }
   if (error instanceof CryptoassetsError) {
     if (!(error as { silent?: boolean }).silent) stderr(`error: ${oneLine(error.shortMessage)}\n`);

@@ -37,8 +37,11 @@ export {
 } from './bitcoind/rpc-client.js';
 // broadcaster: batched withdrawals, sent once, reconciled after a crash
 export * from './broadcaster/index.js';
+// the daemon and its status server
+export * from './daemon/index.js';
 // events: dispatcher, handlers and the listener for apps
 export * from './events/index.js';
+export * from './status/index.js';
 // transaction updater (deposits)
 export * from './updater/index.js';
 // walletnotify listeners
