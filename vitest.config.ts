@@ -11,6 +11,14 @@ const alias = {
     new URL('./packages/ledger/src/testing/index.ts', import.meta.url),
   ),
   '@cryptoassets/ledger': src('ledger'),
+  '@cryptoassets/chain/testing': fileURLToPath(
+    new URL('./packages/chain/src/testing/index.ts', import.meta.url),
+  ),
+  '@cryptoassets/chain': src('chain'),
+  '@cryptoassets/witness/testing': fileURLToPath(
+    new URL('./packages/witness/src/testing/index.ts', import.meta.url),
+  ),
+  '@cryptoassets/witness': src('witness'),
   '@cryptoassets/service/testing': fileURLToPath(
     new URL('./packages/service/src/testing/index.ts', import.meta.url),
   ),

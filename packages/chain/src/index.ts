@@ -1,0 +1,2 @@
+// Public face of @cryptoassets/chain: the devnet node.
+export const chainPackage = 'chain';

@@ -1,0 +1,2 @@
+// Test helpers for the devnet node.
+export const chainTesting = 'chain';

@@ -1,0 +1,2 @@
+// Public face of @cryptoassets/witness: the witness guard.
+export const witnessPackage = 'witness';

@@ -1,0 +1,2 @@
+// Test helpers for the witness guard: the simnet.
+export const witnessTesting = 'witness';
