@@ -7,6 +7,11 @@ const benchmarks = {
     summary: 'internal transfers per second, ledger API vs raw SQL, on SQLite and PostgreSQL',
     load: () => import('./bench/ledger.mjs'),
   },
+  deposits: {
+    summary:
+      'deposits/s through the service (walletnotify -> ledger -> webhook) vs raw gettransaction',
+    load: () => import('./bench/deposits.mjs'),
+  },
 };
 
 function listing() {

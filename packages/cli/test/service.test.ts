@@ -1,12 +1,10 @@
 // `cryptoassets service`, `scan-received` and `broadcasts` end to end: the built binary over a
 // regtest litecoind that notifies over HTTP, SQLite books, and a webhook receiver.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CryptoassetsEvent } from '@cryptoassets/ledger';
 import { createEventListener } from '@cryptoassets/service';
 import {
@@ -17,11 +15,17 @@ import {
   startLitecoind,
 } from '@cryptoassets/service/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  freePort,
+  run,
+  type ServiceProcess,
+  sleep,
+  startServiceProcess as startService,
+  waitFor,
+} from './support.js';
 
-const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const secret = 'webhook-secret-of-some-length';
 const serviceStopMsMax = 45_000;
-const waitMsMax = 30_000;
 
 type StatusJson = {
   coins: {
@@ -33,66 +37,6 @@ type StatusJson = {
   }[];
 };
 
-type Run = { readonly code: number; readonly stdout: string; readonly stderr: string };
-
-function run(dir: string, args: readonly string[]): Run {
-  const result = spawnSync(process.execPath, [bin, ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined) {
-  const deadline = Date.now() + waitMsMax;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-type Service = {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly stderr: () => string;
-  readonly exit: Promise<number | null>;
-};
-
-async function startService(dir: string, config: string): Promise<Service> {
-  const child = spawn(process.execPath, [bin, '--config', config, 'service'], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await waitFor('the status URL', () => {
-    if (child.exitCode !== null) throw new Error(`service exited early: ${stderr}`);
-    return /status: (http\S+)/.exec(stdout)?.[1];
-  });
-  return { child, url, stderr: () => stderr, exit };
-}
-
 describe.runIf(requireLitecoind())('cryptoassets service on litecoind regtest', () => {
   let node: Litecoind;
   let books: LitecoindWallet;
@@ -100,7 +44,7 @@ describe.runIf(requireLitecoind())('cryptoassets service on litecoind regtest', 
   let config: string;
   let hook: Server;
   const events: CryptoassetsEvent[] = [];
-  let service: Service | undefined;
+  let service: ServiceProcess | undefined;
   const cli = (...args: string[]) => run(dir, ['--config', config, '--json', ...args]);
   const json = (...args: string[]) => {
     const result = cli(...args);

@@ -31,6 +31,7 @@ export {
   type Logger,
   type LoggerOptions,
   type LogLevel,
+  redactedFieldNames,
 } from './logger.js';
 export {
   amountMinorMax,

@@ -47,7 +47,7 @@ describe('createLogger', () => {
     const [time, level, ...rest] = (lines[0] ?? '').split(' ');
     expect(new Date(time ?? '').toISOString()).toBe(time);
     expect(level).toBe('WARN');
-    expect(rest.join(' ')).toBe('deposit seen coin=ltc amount="150000000" confirmations=2');
+    expect(rest.join(' ')).toBe('deposit seen coin=ltc amount=150000000 confirmations=2');
   });
 
   it('writes parseable JSON with bigints as strings, nested ones too', () => {
@@ -78,5 +78,25 @@ describe('jsonSafe', () => {
       '{"a":"1","b":1,"c":"x","d":null,"e":["2"]}',
     );
     expect(() => JSON.stringify({ a: 1n })).toThrow(TypeError);
+  });
+});
+
+describe('secrets in log fields', () => {
+  it.each([true, false])('never writes a password, secret or key (json: %s)', (json) => {
+    const { logger, lines } = collect({ json });
+    logger.error('node refused', {
+      url: 'http://127.0.0.1:9332/',
+      password: 'hunter2-password',
+      node: {
+        secret: 'the-webhook-secret',
+        wif: '5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3',
+      },
+      error: new Error('connection refused'),
+    });
+    expect(lines).toHaveLength(1);
+    const line = lines[0] ?? '';
+    expect(line).not.toMatch(/hunter2|the-webhook-secret|5KQwrPbw/);
+    expect(line).toContain('[redacted]');
+    expect(line).toContain('connection refused');
   });
 });

@@ -722,6 +722,91 @@ export class Ledger {
     return this.#listBroadcasts({ wallet, status: 'open' });
   }
 
+  /**
+   * Closed broadcasts still below `confirmationsBelow` confirmations, oldest first: what the
+   * confirmation poller asks the node about.
+   */
+  async listUnconfirmedBroadcasts(options: {
+    readonly confirmationsBelow: number;
+    readonly limit: number;
+  }): Promise<NetworkTransaction[]> {
+    const rows = await this.#db
+      .selectFrom('network_transaction')
+      .selectAll()
+      .where('type', '=', 'broadcast')
+      .where('closed_at', 'is not', null)
+      .where('txid', 'is not', null)
+      .where('confirmations', '<', options.confirmationsBelow)
+      .orderBy('id')
+      .limit(Math.min(options.limit, listLimitMax))
+      .execute();
+    return rows.map(mapNetworkTransaction);
+  }
+
+  /**
+   * Records how deep a closed broadcast is. When the count changed, one `txupdate` event per
+   * send it carries is written in the same database transaction; returns whether it changed.
+   */
+  async recordBroadcastConfirmations(options: {
+    readonly networkTransactionId: number;
+    readonly confirmations: number;
+  }): Promise<boolean> {
+    const { networkTransactionId, confirmations } = options;
+    if (!Number.isSafeInteger(confirmations) || confirmations < 0)
+      throw new InvalidValueError('confirmations', 'expected a whole number of at least 0');
+    return this.resolver.managed('record broadcast confirmations', async (tx) => {
+      const row = await tx
+        .updateTable('network_transaction')
+        .set({ confirmations, updated_at: nowIso() })
+        .where('id', '=', networkTransactionId)
+        .where('type', '=', 'broadcast')
+        .where('closed_at', 'is not', null)
+        .where('confirmations', '!=', confirmations)
+        .returning('id')
+        .executeTakeFirst();
+      if (!row) return false;
+      await this.events.recordBroadcastUpdates(tx, networkTransactionId);
+      return true;
+    });
+  }
+
+  /**
+   * Closed broadcasts of `wallet` whose network fee was never charged (the process stopped
+   * between closing and charging, or the node could not tell the fee yet), newest first.
+   */
+  async listBroadcastsWithoutFee(
+    wallet: WalletRef,
+    limit = listLimitDefault,
+  ): Promise<NetworkTransaction[]> {
+    const rows = await this.#db
+      .selectFrom('network_transaction')
+      .selectAll()
+      .where('type', '=', 'broadcast')
+      .where('closed_at', 'is not', null)
+      .where('txid', 'is not', null)
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('transaction')
+          .select('network_transaction_id')
+          .where('wallet_id', '=', wallet.id)
+          .where('kind', '=', 'send'),
+      )
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('transaction')
+              .select('transaction.id')
+              .where('transaction.kind', '=', 'network_fee')
+              .whereRef('transaction.network_transaction_id', '=', 'network_transaction.id'),
+          ),
+        ),
+      )
+      .orderBy('id', 'desc')
+      .limit(Math.min(limit, listLimitMax))
+      .execute();
+    return rows.map(mapNetworkTransaction);
+  }
+
   /** Broadcasts waiting for an operator to `resolveBroadcast` or `voidBroadcast` them. */
   listHeldBroadcasts(wallet?: WalletRef): Promise<Broadcast[]> {
     return this.#listBroadcasts({ wallet, status: 'held' });
@@ -952,6 +1037,8 @@ export class Ledger {
     readonly name: string;
     readonly owner: string;
     readonly durationMs: number;
+    /** Takes the lease from this owner even before it expires (its process is known dead). */
+    readonly takeOverFrom?: string;
   }): Promise<boolean> {
     const { name, owner, durationMs } = options;
     checkLease(name, owner);
@@ -981,7 +1068,8 @@ export class Ledger {
           .execute();
         return true;
       }
-      if ((optionalDate(row.expires_at)?.getTime() ?? 0) > nowMs) return false;
+      const expired = (optionalDate(row.expires_at)?.getTime() ?? 0) <= nowMs;
+      if (!expired && row.owner !== options.takeOverFrom) return false;
       await tx
         .updateTable('lease')
         .set({ owner, expires_at: expiresAt, acquired_at: now, updated_at: now })

@@ -20,6 +20,12 @@ import {
   WalletnotifyRejected,
   WalletnotifyStartError,
 } from '@cryptoassets/service';
+import {
+  coinbaseMaturityBlocks,
+  type Litecoind,
+  requireLitecoind,
+  startLitecoind,
+} from '@cryptoassets/service/testing';
 import * as fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -298,30 +304,33 @@ function redisServerAvailable(): boolean {
   return false;
 }
 
+/** A throw-away redis-server on `port`, keeping nothing on disk. */
+async function startRedisServer(dir: string, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  await waitFor('redis-server to be ready', () => output.includes('Ready to accept connections'));
+  return child;
+}
+
+async function killRedis(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await exited;
+}
+
 describe.skipIf(!redisServerAvailable())('Redis walletnotify', () => {
   let dir = '';
   let server: ChildProcess | undefined;
 
-  const startRedis = async (port: number): Promise<ChildProcess> => {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    await waitFor('redis-server to be ready', () => output.includes('Ready to accept connections'));
-    return child;
-  };
-
-  const killRedis = async (child: ChildProcess): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
-  };
+  const startRedis = (port: number) => startRedisServer(dir, port);
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'walletnotify-redis-'));
@@ -435,3 +444,72 @@ describe('walletnotify parsers under fuzzing', () => {
     );
   });
 });
+
+describe.runIf(requireLitecoind() && redisServerAvailable())(
+  'walletnotify from a real litecoind, through a pipe and Redis',
+  () => {
+    let dir = '';
+    let redis: ChildProcess | undefined;
+    let node: Litecoind | undefined;
+
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'walletnotify-litecoind-'));
+    });
+    afterAll(async () => {
+      await node?.stop();
+      if (redis !== undefined) await killRedis(redis);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('delivers each wallet transaction to both listeners, and Redis again after a restart', async () => {
+      const fifo = join(dir, 'walletnotify.fifo');
+      const port = await freePort();
+      const channel = 'walletnotify:ltc';
+      redis = await startRedisServer(dir, port);
+      const pipe = harness({ type: 'pipe', path: fifo });
+      const published = harness(
+        { type: 'redis', url: `redis://127.0.0.1:${port}`, channel },
+        { reconnectDelayMsMin: 50, reconnectDelayMsMax: 300, connectTimeoutMs: 1_000 },
+      );
+      await pipe.listener.start();
+      await published.listener.start();
+      // What an operator would put in litecoin.conf: one script feeding both transports.
+      const script = join(dir, 'notify.sh');
+      writeFileSync(
+        script,
+        [
+          '#!/bin/sh',
+          `timeout 5 sh -c 'echo "$1" > "$2"' _ "$1" '${fifo}'`,
+          `redis-cli -h 127.0.0.1 -p ${port} publish '${channel}' "$1" > /dev/null`,
+          '',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      node = await startLitecoind({ extraArgs: [`-walletnotify=${script} %s`] });
+      await node.mine(coinbaseMaturityBlocks);
+      const before = new Set(pipe.txids);
+      const payment = String(
+        await node.rpc('sendtoaddress', String(await node.rpc('getnewaddress')), '1'),
+      );
+      await waitFor('the payment through the pipe', () => pipe.txids.includes(payment));
+      await waitFor('the payment through Redis', () => published.txids.includes(payment));
+      expect(before.has(payment)).toBe(false);
+
+      await killRedis(redis);
+      await waitFor(
+        'the Redis listener to notice',
+        () => published.listener.stats.state === 'reconnecting',
+      );
+      redis = await startRedisServer(dir, port);
+      await waitFor(
+        'the Redis listener back',
+        () => published.listener.stats.state === 'listening',
+      );
+      const second = String(
+        await node.rpc('sendtoaddress', String(await node.rpc('getnewaddress')), '2'),
+      );
+      await waitFor('the second payment through Redis', () => published.txids.includes(second));
+      await waitFor('the second payment through the pipe', () => pipe.txids.includes(second));
+    });
+  },
+);

@@ -11,6 +11,8 @@ import {
 import { type Broadcast, openDatabase, openLedger } from '@cryptoassets/ledger';
 import {
   Broadcaster,
+  type BroadcastPausePoint,
+  broadcastPausePoints,
   createBitcoindBackend,
   type RescanProgress,
   type RescanResult,
@@ -71,6 +73,21 @@ function loggerFor(config: Config): Logger {
   });
 }
 
+/**
+ * `CRYPTOASSETS_PAUSE_BROADCAST_AT=prepared|opened|sent|closed` stops every broadcaster at that
+ * point of the send path, for crash drills: kill the service there and see it recover.
+ */
+function crashDrillPause(): { pauseBroadcastAt?: BroadcastPausePoint } {
+  const at = process.env.CRYPTOASSETS_PAUSE_BROADCAST_AT;
+  if (at === undefined || at === '') return {};
+  const point = broadcastPausePoints.find((candidate) => candidate === at);
+  if (point === undefined)
+    throw new UsageError(
+      `CRYPTOASSETS_PAUSE_BROADCAST_AT: expected one of ${broadcastPausePoints.join(', ')}`,
+    );
+  return { pauseBroadcastAt: point };
+}
+
 function requireBitcoind(coin: CoinConfig): void {
   if (coin.backend?.type !== 'bitcoind')
     throw new UsageError(`coin ${coin.symbol} has no bitcoind backend (backend.type: bitcoind)`);
@@ -92,7 +109,7 @@ function registerService(program: Command): void {
     const options = service.optsWithGlobals<GlobalOptions>();
     const config = loadConfig(options);
     const logger = loggerFor(config);
-    const running = await startService({ config, logger });
+    const running = await startService({ config, logger, ...crashDrillPause() });
     createPrinter(options.json ?? false).result(
       { status_url: running.statusUrl },
       `status: ${running.statusUrl}`,

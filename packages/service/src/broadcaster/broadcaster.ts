@@ -33,8 +33,18 @@ export const broadcastPeriodMsDefault = 30_000;
 /** Fee charges retried at the next run after the node could not tell the fee. */
 const feesOwedMax = 1_000;
 
-/** Where `pauseAt` is called: after `opened_at` is committed, and after the node took the send. */
-export type BroadcastPausePoint = 'opened' | 'sent';
+/**
+ * Where `pauseAt` is called on the send path: after the batch is grouped (`prepared`), after
+ * `opened_at` is committed (`opened`), after the node took the send (`sent`), and after the txid
+ * and `closed_at` are committed, before the fee is charged (`closed`).
+ */
+export type BroadcastPausePoint = 'prepared' | 'opened' | 'sent' | 'closed';
+export const broadcastPausePoints: readonly BroadcastPausePoint[] = [
+  'prepared',
+  'opened',
+  'sent',
+  'closed',
+];
 
 export type BroadcasterOptions = {
   readonly ledger: Ledger;
@@ -125,6 +135,7 @@ export class Broadcaster {
    */
   async runOnce(): Promise<BroadcasterRun> {
     if (!(await this.#renewLease())) return { leased: false, reconciled: [], broadcasts: [] };
+    if (!this.#reconciled) await this.#collectFeesOwed();
     const reconciled = this.#reconciled ? [] : await this.#reconcile();
     this.#reconciled = true;
     await this.#chargeFeesOwed();
@@ -175,12 +186,17 @@ export class Broadcaster {
     return broadcast;
   }
 
-  #renewLease(): Promise<boolean> {
-    return this.ledger.acquireLease({
-      name: this.leaseName,
-      owner: this.owner,
-      durationMs: this.#leaseMs,
-    });
+  /**
+   * Takes or renews the lease. A lease held by a process of this host that no longer exists
+   * (killed, crashed) is taken over at once instead of after it expires.
+   */
+  async #renewLease(): Promise<boolean> {
+    const lease = { name: this.leaseName, owner: this.owner, durationMs: this.#leaseMs };
+    if (await this.ledger.acquireLease(lease)) return true;
+    const holder = (await this.ledger.getLease(this.leaseName))?.owner;
+    if (holder === undefined || !isDeadLocalOwner(holder)) return false;
+    this.#logger.warn('taking over the lease of a process that is gone', { holder });
+    return this.ledger.acquireLease({ ...lease, takeOverFrom: holder });
   }
 
   /** Closes each interrupted broadcast the node did send; holds the others for an operator. */
@@ -232,6 +248,7 @@ export class Broadcaster {
       unopened?.networkTransaction.id ??
       (await this.ledger.prepareBroadcast(this.wallet, this.#batchSize))?.networkTransaction.id;
     if (id === undefined) return undefined;
+    await this.#pauseAt?.('prepared');
     const outputs = await this.ledger.broadcastOutputs(id);
     await this.ledger.markBroadcastOpened(id);
     await this.#pauseAt?.('opened');
@@ -249,6 +266,7 @@ export class Broadcaster {
     }
     await this.#pauseAt?.('sent');
     await this.ledger.markBroadcastClosed(id, txid);
+    await this.#pauseAt?.('closed');
     const fee = await this.#chargeFee(id, txid);
     this.#logger.info('broadcast sent', { id, txid, outputs: outputs.length });
     return { networkTransactionId: id, result: 'sent', txid, fee, outputs: outputs.length };
@@ -269,7 +287,29 @@ export class Broadcaster {
     }
   }
 
+  /** Finds closed broadcasts whose fee a stopped process never charged, to charge them now. */
+  async #collectFeesOwed(): Promise<void> {
+    for (const network of await this.ledger.listBroadcastsWithoutFee(this.wallet, feesOwedMax)) {
+      if (network.txid !== null && this.#feesOwed.size < feesOwedMax)
+        this.#feesOwed.set(network.id, network.txid);
+    }
+  }
+
   async #chargeFeesOwed(): Promise<void> {
     for (const [id, txid] of [...this.#feesOwed]) await this.#chargeFee(id, txid);
+  }
+}
+
+/** True when `owner` (`host:pid:nonce`) names a process of this host that is not running. */
+export function isDeadLocalOwner(owner: string): boolean {
+  const [host, pidText] = owner.split(':');
+  if (host !== hostname() || pidText === undefined || !/^\d{1,10}$/.test(pidText)) return false;
+  const pid = Number(pidText);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

@@ -8,6 +8,7 @@ export {
   broadcastBatchSizeDefault,
   broadcastBatchSizeMax,
   broadcastLeaseMsDefault,
+  broadcastPausePoints,
   broadcastPeriodMsDefault,
   broadcastsPerRunMax,
   type ReconcileOutcome,

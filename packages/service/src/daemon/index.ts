@@ -6,6 +6,7 @@ export {
   confirmationPollSDefault,
   defaultWalletName,
   dispatcherStopWaitMs,
+  pollFailuresInARowMax,
   type RunningService,
   type StartServiceOptions,
   serviceStopMsMax,

@@ -10,7 +10,7 @@ import {
   type Wallet,
 } from '@cryptoassets/ledger';
 import { type BitcoindBackend, createBitcoindBackend } from '../bitcoind/backend.js';
-import { Broadcaster } from '../broadcaster/broadcaster.js';
+import { Broadcaster, type BroadcastPausePoint } from '../broadcaster/broadcaster.js';
 import { oneLineReason } from '../broadcaster/send-outcome.js';
 import { EventDispatcher } from '../events/dispatcher.js';
 import { createEventHandlers } from '../events/handlers.js';
@@ -40,6 +40,11 @@ export const serviceStopMsMax = 45_000;
 export const dispatcherStopWaitMs = 20_000;
 /** How long the status page waits for the node. */
 export const statusNodeTimeoutMs = 3_000;
+/**
+ * Confirmation polls in a row that cannot read the books before the poller counts as dead and
+ * the service exits 2, so that its supervisor restarts it with fresh connections.
+ */
+export const pollFailuresInARowMax = 5;
 /** Rows per list on the status page and in the JSON. */
 export const statusListRowsMax = 100;
 /** Broadcast periods and confirmation polls used when the configuration has no `service`. */
@@ -53,6 +58,11 @@ export type StartServiceOptions = {
   readonly logger: Logger;
   /** Told the status URL once it listens. */
   readonly onListening?: (url: string) => void;
+  /**
+   * For crash drills: every broadcaster stops for good at this point of the send path, after
+   * logging `broadcast paused`, so that the process can be killed there.
+   */
+  readonly pauseBroadcastAt?: BroadcastPausePoint;
 };
 
 export type RunningService = {
@@ -99,6 +109,20 @@ function raceTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
     timer = setTimeout(() => resolve('timeout'), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function pauseHook(
+  at: BroadcastPausePoint | undefined,
+  logger: Logger,
+): { pauseAt?: (point: BroadcastPausePoint) => Promise<void> } {
+  if (at === undefined) return {};
+  return {
+    pauseAt: async (point) => {
+      if (point !== at) return;
+      logger.warn('broadcast paused', { point });
+      await new Promise<never>(() => {});
+    },
+  };
 }
 
 /** Starts every part; rejects (after undoing what started) when one cannot start. */
@@ -183,13 +207,20 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         ? createWalletnotifyListener(walletnotify, {
             logger,
             onTxid: async (txid) => {
-              await updater.handleTxid(txid);
+              const update = await updater.handleTxid(txid);
+              if (update.deposits > 0) dispatcher?.wake();
             },
           })
         : undefined;
       const broadcasts: BroadcastState[] = (await ledger.listWallets()).map((wallet) => ({
         wallet,
-        broadcaster: new Broadcaster({ ledger, backend, wallet, logger }),
+        broadcaster: new Broadcaster({
+          ledger,
+          backend,
+          wallet,
+          logger,
+          ...pauseHook(options.pauseBroadcastAt, logger),
+        }),
         lastRunAt: undefined,
         lastSentAt: undefined,
         lastTxid: undefined,
@@ -232,6 +263,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
 
     for (const runtime of coins) {
       const symbol = runtime.coin.symbol;
+      let pollFailures = 0;
       // The rescan runs once, then the poller takes over.
       loops.push(
         startLoop({
@@ -252,7 +284,14 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
             }
             const summary = await runtime.updater.pollConfirmations();
             runtime.lastPollAt = new Date();
-            if (summary.creditedNow > 0 || summary.reversedNow > 0) dispatcher?.wake();
+            pollFailures = summary.error === undefined ? 0 : pollFailures + 1;
+            if (pollFailures >= pollFailuresInARowMax)
+              throw new Error(
+                `${pollFailures} confirmation polls in a row could not read the books: ` +
+                  message(summary.error),
+              );
+            if (summary.creditedNow + summary.reversedNow + summary.broadcastsUpdated > 0)
+              dispatcher?.wake();
           },
         }),
       );

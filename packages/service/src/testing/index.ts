@@ -1,2 +1,3 @@
 // Test helpers shipped with the service: a throwaway litecoind -regtest node.
 export * from './litecoind.js';
+export * from './network-conformance.js';

@@ -30,6 +30,8 @@ describe('TransactionUpdater', () => {
   const calls: string[] = [];
   const ledger: UpdaterLedger = {
     coin: testCoin({ confirmations: 2 }),
+    listUnconfirmedBroadcasts: () => Promise.resolve([]),
+    recordBroadcastConfirmations: () => Promise.resolve(false),
     recordDeposit: () => {
       calls.push('record');
       return Promise.resolve(undefined);

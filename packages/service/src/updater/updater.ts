@@ -19,7 +19,12 @@ export const rescanTxidsMax = 100_000;
 /** What the updater needs of the books. */
 export type UpdaterLedger = Pick<
   Ledger,
-  'coin' | 'recordDeposit' | 'reverseDeposit' | 'listOpenDeposits'
+  | 'coin'
+  | 'recordDeposit'
+  | 'reverseDeposit'
+  | 'listOpenDeposits'
+  | 'listUnconfirmedBroadcasts'
+  | 'recordBroadcastConfirmations'
 >;
 /** What the updater needs of the network. */
 export type UpdaterBackend = Pick<NetworkBackend, 'getTransaction' | 'listSinceBlock'>;
@@ -60,6 +65,8 @@ export type UpdateSummary = {
   readonly failed: number;
   /** A failure before any txid was looked at (reading the books or the node); else undefined. */
   readonly error: unknown;
+  /** Broadcasts whose confirmation count changed (each wrote `txupdate` events). */
+  readonly broadcastsUpdated: number;
 };
 
 export type RescanProgress = { readonly done: number; readonly total: number };
@@ -134,7 +141,53 @@ export class TransactionUpdater {
     const results: TxidUpdate[] = [];
     for (const deposit of open)
       results.push(await this.#serial(deposit.txid, () => this.#update(deposit.txid, true)));
-    return summarize(results, undefined);
+    const broadcasts = await this.#pollBroadcasts();
+    return summarize(results, broadcasts.error, broadcasts.changed);
+  }
+
+  /** Reads again our own sends below `max_confirmation_count` and records how deep they are. */
+  async #pollBroadcasts(): Promise<{ changed: number; error: unknown }> {
+    let open: Awaited<ReturnType<UpdaterLedger['listUnconfirmedBroadcasts']>>;
+    try {
+      open = await this.#ledger.listUnconfirmedBroadcasts({
+        confirmationsBelow: Math.max(this.coin.maxConfirmationCount, this.coin.confirmations),
+        limit: this.#pollBatchSize,
+      });
+    } catch (error) {
+      this.#logger.error('broadcast confirmation poll failed', {
+        coin: this.coin.symbol,
+        error: text(error),
+      });
+      return { changed: 0, error };
+    }
+    let changed = 0;
+    for (const broadcast of open) {
+      const txid = broadcast.txid;
+      if (txid === null) continue;
+      try {
+        const seen = await this.#backend.getTransaction(txid);
+        if (seen === undefined || seen.confirmations < 0) {
+          this.#logger.warn('a broadcast of ours is not in the chain the node follows', {
+            coin: this.coin.symbol,
+            txid,
+            confirmations: seen?.confirmations ?? null,
+          });
+          continue;
+        }
+        const recorded = await this.#ledger.recordBroadcastConfirmations({
+          networkTransactionId: broadcast.id,
+          confirmations: seen.confirmations,
+        });
+        if (recorded) changed++;
+      } catch (error) {
+        this.#logger.error('broadcast update failed', {
+          coin: this.coin.symbol,
+          txid,
+          error: text(error),
+        });
+      }
+    }
+    return { changed, error: undefined };
   }
 
   /**
@@ -271,7 +324,11 @@ function failed(txid: string, error: unknown): TxidUpdate {
   return { ...nothing(txid, 'failed'), error };
 }
 
-function summarize(results: readonly TxidUpdate[], error: unknown): UpdateSummary {
+function summarize(
+  results: readonly TxidUpdate[],
+  error: unknown,
+  broadcastsUpdated = 0,
+): UpdateSummary {
   let creditedNow = 0;
   let reversedNow = 0;
   let failures = 0;
@@ -280,7 +337,7 @@ function summarize(results: readonly TxidUpdate[], error: unknown): UpdateSummar
     reversedNow += result.reversedNow;
     if (result.status === 'failed') failures++;
   }
-  return { results, creditedNow, reversedNow, failed: failures, error };
+  return { results, creditedNow, reversedNow, failed: failures, error, broadcastsUpdated };
 }
 
 function text(error: unknown): string {

@@ -11,7 +11,7 @@ function memoryLogger(): { logger: Logger; lines: string[] } {
 }
 
 describe('createTxidQueue', () => {
-  it('runs callbacks one at a time in arrival order', async () => {
+  it('with concurrency 1, runs callbacks one at a time in arrival order', async () => {
     const seen: string[] = [];
     let running = 0;
     let runningMax = 0;
@@ -20,6 +20,7 @@ describe('createTxidQueue', () => {
       logger,
       queueLengthMax: 10,
       source: 'test',
+      concurrency: 1,
       onTxid: async (txid) => {
         running++;
         runningMax = Math.max(runningMax, running);
@@ -34,6 +35,35 @@ describe('createTxidQueue', () => {
     expect(runningMax).toBe(1);
   });
 
+  it('runs up to `concurrency` callbacks at once, starting them in arrival order', async () => {
+    const started: string[] = [];
+    let running = 0;
+    let runningMax = 0;
+    const { logger } = memoryLogger();
+    const queue = createTxidQueue({
+      logger,
+      queueLengthMax: 20,
+      source: 'test',
+      concurrency: 3,
+      onTxid: async (txid) => {
+        started.push(txid);
+        running++;
+        runningMax = Math.max(runningMax, running);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        running--;
+      },
+    });
+    const txids = 'abcdefghij'.split('');
+    for (const txid of txids) expect(queue.push(txid)).toBe(true);
+    await queue.idle();
+    expect(started).toEqual(txids);
+    expect(runningMax).toBe(3);
+    // Pushed one by one after going idle, each still runs.
+    expect(queue.push('k')).toBe(true);
+    await queue.idle();
+    expect(started.at(-1)).toBe('k');
+  });
+
   it('drops and logs when full', async () => {
     const { logger, lines } = memoryLogger();
     let release: () => void = () => undefined;
@@ -45,6 +75,7 @@ describe('createTxidQueue', () => {
       logger,
       queueLengthMax: 2,
       source: 'test',
+      concurrency: 1,
       onTxid: async (txid) => {
         await gate;
         seen.push(txid);

@@ -1,4 +1,5 @@
-// A bounded queue that hands txids to the callback one at a time, in arrival order.
+// A bounded queue that hands txids to the callback in arrival order, a few at a time, so that
+// one txid's wait on the node overlaps another's write to the books.
 import type { Logger } from '@cryptoassets/core';
 
 export type OnTxid = (txid: string) => void | Promise<void>;
@@ -20,14 +21,21 @@ export type TxidQueueOptions = {
   readonly queueLengthMax: number;
   /** Name of the listener, for log lines. */
   readonly source: string;
+  /** Callbacks running at once (1..txidConcurrencyMax); 1 keeps strict arrival order. */
+  readonly concurrency?: number;
 };
+
+export const txidConcurrencyDefault = 4;
+export const txidConcurrencyMax = 16;
 
 export function createTxidQueue(options: TxidQueueOptions): TxidQueue {
   const { onTxid, logger, queueLengthMax, source } = options;
   if (!Number.isInteger(queueLengthMax) || queueLengthMax < 1)
     throw new RangeError(`queueLengthMax must be a positive integer, got ${queueLengthMax}`);
+  const concurrency = options.concurrency ?? txidConcurrencyDefault;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > txidConcurrencyMax)
+    throw new RangeError(`concurrency must be 1..${txidConcurrencyMax}, got ${concurrency}`);
   const pending: string[] = [];
-  let running: Promise<void> | undefined;
   let closed = false;
   let dropped = 0;
   let idleWaiters: (() => void)[] = [];
@@ -50,14 +58,22 @@ export function createTxidQueue(options: TxidQueueOptions): TxidQueue {
     }
   };
 
-  const pump = async (): Promise<void> => {
+  const workers = new Set<Promise<void>>();
+  const worker = async (): Promise<void> => {
     // Each pass takes one txid off the queue, so the loop ends after at most as many passes as
     // there were pushes; `closed` empties the queue.
     for (let txid = pending.shift(); txid !== undefined; txid = pending.shift()) {
       await runOne(txid);
     }
-    running = undefined;
-    settleIdle();
+  };
+  const startWorkers = (): void => {
+    while (workers.size < concurrency && workers.size < pending.length) {
+      const running = worker().finally(() => {
+        workers.delete(running);
+        if (workers.size === 0) settleIdle();
+      });
+      workers.add(running);
+    }
   };
 
   return {
@@ -69,7 +85,7 @@ export function createTxidQueue(options: TxidQueueOptions): TxidQueue {
         return false;
       }
       pending.push(txid);
-      running ??= pump();
+      startWorkers();
       return true;
     },
     async close() {
@@ -78,10 +94,10 @@ export function createTxidQueue(options: TxidQueueOptions): TxidQueue {
       pending.length = 0;
       if (waiting > 0)
         logger.warn('walletnotify stopping, queued txids dropped', { source, count: waiting });
-      await running;
+      await Promise.all(workers);
     },
     idle() {
-      if (running === undefined) return Promise.resolve();
+      if (workers.size === 0) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
     get length() {
