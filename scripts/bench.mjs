@@ -12,6 +12,15 @@ const benchmarks = {
       'deposits/s through the service (walletnotify -> ledger -> webhook) vs raw gettransaction',
     load: () => import('./bench/deposits.mjs'),
   },
+  witness: {
+    summary:
+      'witness key failover on simnet: time from first missed slot to the switch, vs a 30 s poller',
+    load: () => import('./bench-witness.mjs'),
+  },
+  chain: {
+    summary: 'devnet mining hashes/s vs node:crypto, block import speed, memory of 100k blocks',
+    load: () => import('./bench-chain.mjs'),
+  },
 };
 
 function listing() {

@@ -2,8 +2,12 @@
 import { CryptoassetsError } from '@cryptoassets/core';
 import { ServicePartFailed } from '@cryptoassets/service';
 import { Command, CommanderError } from 'commander';
+import { registerDevnetCommands } from './commands/devnet.js';
+import { registerKeysCommands } from './commands/keys.js';
 import { registerLedgerCommands } from './commands/ledger.js';
+import { registerNodeCommands } from './commands/node.js';
 import { registerServiceCommands } from './commands/service.js';
+import { registerWitnessCommands } from './commands/witness.js';
 
 export const exitOk = 0;
 export const exitUserError = 1;
@@ -12,18 +16,18 @@ export const exitInternalError = 2;
 const epilog = `
 Configuration:
   Every command reads --config FILE, else ./cryptoassets.yaml, else the built-in configuration:
-  SQLite books in ./data/cryptoassets.sqlite and an "ltc" regtest coin on the offline backend,
-  for bookkeeping experiments: it makes addresses nobody holds keys for (never pay to them) and
-  reports 100 coins of play money that import-balance can credit to an account.
+  SQLite books in ./data/cryptoassets.sqlite and a "dev" coin on a local devnet that
+  \`cryptoassets service\` (npm start) runs itself in ./data/devnet/dev, with a faucet.
+  An offline coin for bookkeeping experiments is one config line away:
+  coins: { ltc: { network: regtest, backend: { type: offline, balance: '100' } } }
 
 Examples:
-  $ cryptoassets init-db
+  $ npm start                                   # the service on the built-in devnet
   $ cryptoassets account create alice
-  $ cryptoassets account create bob
-  $ cryptoassets import-balance --account alice
   $ cryptoassets address new --account alice
-  $ cryptoassets transfer --from alice --to bob --amount 0.5
+  $ cryptoassets devnet faucet ADDRESS 10
   $ cryptoassets balance --json
+  $ cryptoassets transfer --from alice --to bob --amount 0.5
   $ cryptoassets audit
 
 Exit status: 0 success, 1 a user error (one line on stderr), 2 an internal failure.`;
@@ -40,7 +44,11 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', epilog);
   registerLedgerCommands(program);
+  registerKeysCommands(program);
   registerServiceCommands(program);
+  registerWitnessCommands(program);
+  registerNodeCommands(program);
+  registerDevnetCommands(program);
   program.exitOverride();
   return program;
 }

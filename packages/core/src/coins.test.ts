@@ -286,6 +286,7 @@ describe('encodeP2pkh and encodeP2wpkh', () => {
       fc.property(fc.uint8Array({ minLength: 20, maxLength: 20 }), (hash) => {
         for (const place of everyPlace) {
           const [coin, network] = place;
+          if (coin.symbol === 'dev') continue; // one hrp on every network: coins-dev.test.ts
           const legacy = encodeP2pkh(coin, network, hash);
           const expected = p2pkhValidOn[placeName(place)] ?? [...sharedTestVersion, 'doge/regtest'];
           expect(validOn(legacy)).toEqual(expected);

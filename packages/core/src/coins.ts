@@ -56,6 +56,18 @@ export const coinProfiles: Readonly<Record<string, CoinProfile>> = {
       regtest: { p2pkh: [0x6f], p2sh: [0xc4], bech32Hrp: undefined },
     },
   },
+  // The embedded devnet (@cryptoassets/chain): bech32 P2WPKH-style addresses only, with the same
+  // human-readable part on every network; no Base58 addresses.
+  dev: {
+    symbol: 'dev',
+    name: 'Devnet',
+    decimals: 8,
+    formats: {
+      mainnet: { p2pkh: [], p2sh: [], bech32Hrp: 'dvt' },
+      testnet: { p2pkh: [], p2sh: [], bech32Hrp: 'dvt' },
+      regtest: { p2pkh: [], p2sh: [], bech32Hrp: 'dvt' },
+    },
+  },
 };
 
 export function getCoinProfile(symbol: string): CoinProfile | undefined {

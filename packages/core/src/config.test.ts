@@ -69,6 +69,7 @@ function expectedFullConfig(from: string | undefined, databaseUrl: string): Conf
     },
     statusServer: { host: '127.0.0.1', port: 18_881 },
     service: { broadcast_period_s: 30, confirmation_poll_s: 60, logging: { level: 'info' } },
+    witnesses: {},
   };
 }
 
@@ -134,6 +135,7 @@ describe('parseConfigText', () => {
       events: {},
       statusServer: undefined,
       service: undefined,
+      witnesses: {},
     };
     expect(parseConfigText('', { env })).toStrictEqual(expected);
     expect(parseConfigText('# only a comment\n', { env })).toStrictEqual(expected);
@@ -225,7 +227,7 @@ describe('environment expansion', () => {
 describe('validation errors', () => {
   it.each([
     ['a misspelled top-level key', 'databse: { url: "sqlite::memory:" }', '(top level)', 'databse'],
-    ['a key the design has but the schema not yet', 'witnesses: {}', '(top level)', 'witnesses'],
+    ['a key the design does not have', 'telegram: {}', '(top level)', 'telegram'],
     ['an unknown database key', 'database: { url: x, pool: 5 }', 'database', 'pool'],
     [
       'an unknown walletnotify key',

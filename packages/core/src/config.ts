@@ -39,6 +39,16 @@ const backendSchema = z.discriminatedUnion('type', [
     walletnotify: walletnotifySchema.optional(),
   }),
   z.strictObject({ type: z.literal('offline'), balance: z.string().max(64).optional() }),
+  // A devnet served through the bitcoind backend: `url` names a running node's RPC; without it
+  // the service starts `nodes` embedded nodes in `datadir` and points the backend at the first.
+  z.strictObject({
+    type: z.literal('devnet'),
+    url: z.string().url().optional(),
+    nodes: z.number().int().min(1).max(16).default(1),
+    datadir: z.string().min(1).max(4_096).optional(),
+    timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+    walletnotify: walletnotifySchema.optional(),
+  }),
 ]);
 
 const coinSchema = z
@@ -83,6 +93,73 @@ const eventHandlerSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+const witnessKeySchema = z.strictObject({
+  public: z.string().min(8).max(128),
+  private: z.string().min(1).max(256).optional(),
+});
+
+const witnessProfileSchema = z.strictObject({
+  family: z.enum(['bitshares', 'steem']),
+  prefix: z.string().regex(/^[A-Z]{2,8}$/, 'a prefix is 2 to 8 capital letters'),
+  chain_id: z.string().regex(/^[0-9a-f]{64}$/, 'a chain id is 64 lower-case hex digits'),
+  core_symbol: z.string().min(1).max(16),
+  wire_symbol: z.string().min(1).max(7).optional(),
+  precision: z.number().int().min(0).max(18).default(3),
+  witness_update_op_id: z.number().int().min(0).max(255),
+  witness_set_properties_op_id: z.number().int().min(0).max(255).nullable().default(null),
+  legacy_props: z.enum(['steem', 'hive', 'blurt', 'vit', 'none']).default('none'),
+  block_interval_s: z.number().min(0.05).max(600).default(3),
+});
+
+const witnessSchema = z
+  .strictObject({
+    chain: z.enum(['bitshares', 'hive', 'steem', 'blurt', 'vit', 'custom']),
+    profile: witnessProfileSchema.optional(),
+    account: z.string().min(1).max(64),
+    nodes: z.array(z.string().url()).min(1).max(8),
+    signing_keys: z.array(witnessKeySchema).min(1).max(16),
+    active_key: z.string().min(1).max(256).optional(),
+    switch_after_misses: z.number().int().min(1).max(10_000).default(1),
+    reset_after_clean_checks: z.number().int().min(1).max(1_000_000).default(120),
+    kill_switch_after_misses: z.number().int().min(1).max(1_000_000).optional(),
+    mode: z.enum(['rotate', 'failover']).default('rotate'),
+    failover: z
+      .strictObject({
+        primary_threshold: z.number().int().min(0).max(1_000_000_000),
+        backup_threshold: z.number().int().min(0).max(1_000_000_000),
+      })
+      .optional(),
+    verify_after_blocks: z.number().int().min(1).max(100).default(3),
+    verify_retries_max: z.number().int().min(0).max(20).default(3),
+    stale_after_s: z.number().min(1).max(86_400).optional(),
+    dry_run: z.boolean().default(false),
+    notify: z.array(z.string().min(1).max(64)).max(16).default([]),
+    email: z
+      .strictObject({
+        smtp: z.string().regex(/^smtps?:\/\/\S+$/, 'expected an smtp:// or smtps:// URL'),
+        from: z.string().min(3).max(254),
+        to: z.array(z.string().min(3).max(254)).min(1).max(16),
+      })
+      .optional(),
+    log_file: z.string().min(1).max(4_096).optional(),
+  })
+  .refine((w) => (w.chain === 'custom') === (w.profile !== undefined), {
+    message: 'a profile is given exactly when chain is custom',
+    path: ['profile'],
+  })
+  .refine((w) => w.mode !== 'failover' || w.failover !== undefined, {
+    message: 'mode failover needs failover: { primary_threshold, backup_threshold }',
+    path: ['failover'],
+  })
+  .refine((w) => w.mode !== 'failover' || w.signing_keys.length >= 2, {
+    message: 'mode failover needs a primary and a backup key',
+    path: ['signing_keys'],
+  })
+  .refine(
+    (w) => w.failover === undefined || w.failover.backup_threshold >= w.failover.primary_threshold,
+    { message: 'backup_threshold must be at least primary_threshold', path: ['failover'] },
+  );
+
 const fileSchema = z.strictObject({
   database: z
     .strictObject({ url: z.string().min(1) })
@@ -110,11 +187,21 @@ const fileSchema = z.strictObject({
         .default({ level: 'info' }),
     })
     .optional(),
+  witnesses: z
+    .record(
+      z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'guard names are lower-case letters, digits, - and _'),
+      witnessSchema,
+    )
+    .default({}),
 });
 
 type FileConfig = z.infer<typeof fileSchema>;
 export type BackendConfig = NonNullable<FileConfig['coins'][string]['backend']>;
 export type EventHandlerConfig = FileConfig['events'][string];
+/** One guard under `witnesses`, as written in the file (snake_case, defaults filled in). */
+export type WitnessConfig = FileConfig['witnesses'][string];
 
 export type CoinConfig = {
   readonly symbol: string;
@@ -133,6 +220,8 @@ export type Config = {
   readonly events: Readonly<Record<string, EventHandlerConfig>>;
   readonly statusServer: FileConfig['status_server'];
   readonly service: FileConfig['service'];
+  /** Witness guards by name; empty when none are configured. */
+  readonly witnesses: Readonly<Record<string, WitnessConfig>>;
 };
 
 export type LoadConfigOptions = {
@@ -245,7 +334,31 @@ function normalize(file: FileConfig, source: string | undefined): Config {
     events: file.events,
     statusServer: file.status_server,
     service: file.service,
+    witnesses: checkWitnessNotify(file, source),
   };
+}
+
+/** Every handler a guard notifies must exist under `events`; a relative log file is taken from the config file's folder. */
+function checkWitnessNotify(
+  file: FileConfig,
+  source: string | undefined,
+): Record<string, WitnessConfig> {
+  const witnesses: Record<string, WitnessConfig> = {};
+  for (const [name, witness] of Object.entries(file.witnesses)) {
+    witnesses[name] =
+      witness.log_file === undefined || source === undefined || isAbsolute(witness.log_file)
+        ? witness
+        : { ...witness, log_file: resolve(dirname(source), witness.log_file) };
+    witness.notify.forEach((handler, index) => {
+      if (!Object.hasOwn(file.events, handler))
+        throw new ConfigError(
+          oneLine(
+            `${source ?? 'config'}: witnesses.${name}.notify.${index}: no event handler named ${handler} under events`,
+          ),
+        );
+    });
+  }
+  return witnesses;
 }
 
 /** Makes a relative `sqlite:` path relative to the config file's folder. */

@@ -23,6 +23,7 @@ export {
   parseConfigText,
   parseDotenv,
   validateConfig,
+  type WitnessConfig,
 } from './config.js';
 export { ConfigError, CryptoassetsError, type ErrorOptions, InvalidValueError } from './errors.js';
 export {

@@ -23,6 +23,7 @@ import {
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   type Books,
+  devnetsAsBitcoind,
   type GlobalOptions,
   loadConfig,
   requireConfigCoins,
@@ -31,6 +32,7 @@ import {
   withBooks,
 } from '../context.js';
 import { createPrinter, table, transactionJson } from '../output.js';
+import { nextSteps, startEmbedded } from './devnet.js';
 
 type CoinOptions = { readonly coin?: string };
 /** Width of the progress bar in characters. */
@@ -107,12 +109,21 @@ function registerService(program: Command): void {
     );
   service.action(async () => {
     const options = service.optsWithGlobals<GlobalOptions>();
-    const config = loadConfig(options);
-    const logger = loggerFor(config);
-    const running = await startService({ config, logger, ...crashDrillPause() });
+    const loaded = loadConfig(options);
+    const logger = loggerFor(loaded);
+    // Devnet coins without a url run on local nodes this process starts (and stops).
+    const embedded = await startEmbedded(loaded, logger);
+    const config = embedded.config;
+    const running = await startService({ config, logger, ...crashDrillPause() }).catch(
+      async (error: unknown) => {
+        await embedded.stop();
+        throw error;
+      },
+    );
+    const steps = nextSteps(embedded, running.statusUrl);
     createPrinter(options.json ?? false).result(
       { status_url: running.statusUrl },
-      `status: ${running.statusUrl}`,
+      `status: ${running.statusUrl}${steps === '' ? '' : `\n${steps}`}`,
     );
     let onSignal: () => void = () => {};
     const signalled = new Promise<void>((resolve) => {
@@ -138,6 +149,7 @@ function registerService(program: Command): void {
     } finally {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      await embedded.stop();
     }
   });
 }
@@ -197,7 +209,7 @@ function registerScanReceived(program: Command): void {
     .addOption(coinOption());
   scan.action(async () => {
     const options = scan.optsWithGlobals<GlobalOptions & CoinOptions>();
-    const config = loadConfig(options);
+    const config = devnetsAsBitcoind(loadConfig(options));
     const coins =
       options.coin === undefined
         ? requireConfigCoins(config).filter((coin) => coin.backend?.type === 'bitcoind')
