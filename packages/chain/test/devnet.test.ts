@@ -13,7 +13,8 @@ import {
 } from '@cryptoassets/chain';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const convergeWaitMs = 40_000;
+/** Generous: the machine running the tests may be busy with other work. */
+const convergeWaitMs = 90_000;
 
 async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -39,7 +40,7 @@ describe('startDevnet', () => {
     dir = mkdtempSync(join(tmpdir(), 'cryptoassets-devnet-'));
     devnet = await startDevnet({ nodes: 3, dataDir: dir, mine: true, fundingBlocks: 2 });
     const chains = devnet.nodes.map((handle) => handle.node!.chain);
-    const targetHeight = chains[0]!.tip().height + 30;
+    const targetHeight = chains[0]!.tip().height + 12;
     await waitFor(
       'every node past the target height',
       () => (chains.every((chain) => chain.tip().height >= targetHeight) ? true : undefined),
@@ -65,7 +66,7 @@ describe('startDevnet', () => {
     }
     expect(winners.size).toBeGreaterThan(1);
     expect([...winners].every((tag) => /^node[0-2]$/.test(tag))).toBe(true);
-  });
+  }, 200_000);
 
   it('pays from the faucet, mines on demand, and tells other commands where it runs', async () => {
     dir = mkdtempSync(join(tmpdir(), 'cryptoassets-devnet-'));
