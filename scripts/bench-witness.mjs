@@ -187,10 +187,12 @@ async function incident(setup, options) {
   });
   sim.stopServer(stopped);
   const timeoutMs = incidentIntervalsMax * options.intervalMs;
-  const outcome = await Promise.race([
-    done.then(() => 'ok'),
-    sleep(timeoutMs).then(() => 'timeout'),
-  ]);
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([done.then(() => 'ok'), timeout]);
+  clearTimeout(timer);
   sim.startServer(stopped);
   if (outcome !== 'ok') return { ok: false, missed };
   return { ok: true, missed, switchMs: switchMs - firstMissMs, switchBlock };

@@ -6,6 +6,7 @@ import { chainProfiles, isNullKey, parseEventLog, publicKeyOf, toWif } from '@cr
 import { type Simnet, startSimnet, testSecret, testWitnesses } from '@cryptoassets/witness/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../src/program.js';
+import { freePort } from './support.js';
 
 type Ran = { code: number; stdout: string; stderr: string };
 
@@ -106,6 +107,42 @@ describe('cryptoassets witness status, disable and enable', () => {
     const text = await cli(['--config', config, 'witness', 'status']);
     expect(text.stdout).toContain('alice-hive: alice on hive');
     expect(text.stdout).not.toContain(toWif(witnesses[0]!.activeSecret));
+  });
+
+  it('runs inside `cryptoassets service`, on its status page', async () => {
+    const port = await freePort();
+    const serviceConfig = join(dir, 'service.yaml');
+    writeFileSync(
+      serviceConfig,
+      [
+        readFileSync(config, 'utf8').replace(/ {4}log_file: .*\n/, ''),
+        `database: { url: 'sqlite:./service.sqlite' }`,
+        `status_server: { host: 127.0.0.1, port: ${port} }`,
+        '',
+      ].join('\n'),
+    );
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const running = cli(['--config', serviceConfig, 'service']);
+      let status: { witnesses: { name: string; current_key: string }[] } | undefined;
+      for (let i = 0; i < 100 && status?.witnesses.length !== 1; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = await fetch(`http://127.0.0.1:${port}/status.json`)
+          .then((response) => response.json() as Promise<typeof status>)
+          .catch(() => undefined);
+      }
+      expect(status?.witnesses[0]).toMatchObject({
+        name: 'alice-hive',
+        current_key: publicKeyOf(witnesses[0]!.signingSecret, 'STM'),
+      });
+      const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      expect(page).toContain('Witness guards');
+      process.emit('SIGTERM', 'SIGTERM');
+      const ran = await running;
+      expect(ran.code, ran.stderr).toBe(0);
+    } finally {
+      stderr.mockRestore();
+    }
   });
 
   it('watches until SIGTERM, then exits 0 and logs start and stop', async () => {

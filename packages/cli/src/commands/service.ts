@@ -20,6 +20,7 @@ import {
   startService,
   TransactionUpdater,
 } from '@cryptoassets/service';
+import { startWitnessGuards } from '@cryptoassets/witness';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   type Books,
@@ -33,6 +34,7 @@ import {
 } from '../context.js';
 import { createPrinter, table, transactionJson } from '../output.js';
 import { nextSteps, startEmbedded } from './devnet.js';
+import { keystoreReader, sinksFromEvents } from './witness.js';
 
 type CoinOptions = { readonly coin?: string };
 /** Width of the progress bar in characters. */
@@ -114,12 +116,31 @@ function registerService(program: Command): void {
     // Devnet coins without a url run on local nodes this process starts (and stops).
     const embedded = await startEmbedded(loaded, logger);
     const config = embedded.config;
-    const running = await startService({ config, logger, ...crashDrillPause() }).catch(
-      async (error: unknown) => {
-        await embedded.stop();
-        throw error;
-      },
-    );
+    // Witness guards configured in the same file run beside the service, on its status page.
+    const guards =
+      Object.keys(config.witnesses).length === 0
+        ? undefined
+        : await startWitnessGuards(config, {
+            logger,
+            sinksFor: sinksFromEvents(config),
+            keystore: keystoreReader(),
+          }).catch(async (error: unknown) => {
+            await embedded.stop();
+            throw error;
+          });
+    const stopGuards = async () => {
+      await guards?.stop();
+    };
+    const running = await startService({
+      config,
+      logger,
+      ...crashDrillPause(),
+      ...(guards === undefined ? {} : { witnessStatus: () => guards.status() }),
+    }).catch(async (error: unknown) => {
+      await stopGuards();
+      await embedded.stop();
+      throw error;
+    });
     const steps = nextSteps(embedded, running.statusUrl);
     createPrinter(options.json ?? false).result(
       { status_url: running.statusUrl },
@@ -138,7 +159,15 @@ function registerService(program: Command): void {
           () => 'stopped' as const,
           (error: unknown) => error,
         ),
+        ...(guards === undefined
+          ? []
+          : [
+              guards.failed.catch(
+                (error: unknown) => new ServicePartFailed('witness guard', { cause: error }),
+              ),
+            ]),
       ]);
+      await stopGuards();
       await running.stop();
       if (outcome !== 'signal' && outcome !== 'stopped') {
         // A part dying is an internal failure: exit 2 (see program.ts), not a user error.

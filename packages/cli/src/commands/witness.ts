@@ -74,7 +74,7 @@ export function toolkitEnvelope(event: WitnessEvent): CryptoassetsEvent {
 }
 
 /** Opens the key store on first use, with the passphrase from the environment. */
-function keystoreReader(): KeystoreReader {
+export function keystoreReader(): KeystoreReader {
   let opened: Promise<Keystore> | undefined;
   return async (name) => {
     const passphrase = process.env[passphraseEnv];
@@ -85,7 +85,7 @@ function keystoreReader(): KeystoreReader {
   };
 }
 
-function sinksFromEvents(config: Config): (names: readonly string[]) => EventSink[] {
+export function sinksFromEvents(config: Config): (names: readonly string[]) => EventSink[] {
   const handlers = createEventHandlers(config);
   return (names) =>
     handlers

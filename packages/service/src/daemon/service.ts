@@ -27,6 +27,7 @@ import type {
   NodeStatus,
   ServiceStatus,
   StatusSource,
+  WitnessGuardRow,
 } from '../status/types.js';
 import { type RescanResult, TransactionUpdater } from '../updater/updater.js';
 import { createWalletnotifyListener } from '../walletnotify/listener.js';
@@ -63,6 +64,8 @@ export type StartServiceOptions = {
    * logging `broadcast paused`, so that the process can be killed there.
    */
   readonly pauseBroadcastAt?: BroadcastPausePoint;
+  /** The witness guards running beside the service, for the status page. */
+  readonly witnessStatus?: () => readonly WitnessGuardRow[];
 };
 
 export type RunningService = {
@@ -438,6 +441,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
           startedAt: startedAt.toISOString(),
           time: new Date().toISOString(),
           coins: summaries,
+          witnesses: options.witnessStatus?.() ?? [],
         };
       },
       detail: async (symbol): Promise<CoinDetail | undefined> => {

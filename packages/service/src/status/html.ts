@@ -84,7 +84,40 @@ function coinSection(coin: CoinDetail): string {
   ].join('\n');
 }
 
-/** The whole page: the overall status and one section per coin. */
+/** The witness guards: what each sees and what it would do next. */
+function witnessSection(rows: ServiceStatus['witnesses']): string {
+  if (rows.length === 0) return '';
+  return [
+    '<section><h2>Witness guards</h2>',
+    table(
+      [
+        'guard',
+        'chain',
+        'account',
+        'signing key',
+        'missed',
+        'streak',
+        'last block',
+        'API nodes',
+        'next',
+      ],
+      rows.map((row) => [
+        row.name,
+        row.chain,
+        row.account,
+        row.current_key ?? '?',
+        row.total_missed ?? '?',
+        row.streak,
+        row.last_produced_block ?? '?',
+        row.nodes.map((node) => `${node.url} ${node.ok ? 'ok' : 'down'}`).join(', '),
+        row.blind ? `no fresh chain visible; waiting (${row.next})` : row.next,
+      ]),
+    ),
+    '</section>',
+  ].join('\n');
+}
+
+/** The whole page: the overall status, one section per coin, and the witness guards. */
 export function renderStatusHtml(status: ServiceStatus, coins: readonly CoinDetail[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -95,6 +128,7 @@ export function renderStatusHtml(status: ServiceStatus, coins: readonly CoinDeta
 <h1>cryptoassets service</h1>
 <p>started ${escapeHtml(status.startedAt)}, now ${escapeHtml(status.time)}; JSON at <a href="/status.json">/status.json</a></p>
 ${coins.map(coinSection).join('\n')}
+${witnessSection(status.witnesses)}
 </body></html>
 `;
 }

@@ -33,6 +33,20 @@ const summary: ServiceStatus = {
   startedAt: '2026-01-01T00:00:00.000Z',
   time: '2026-01-01T00:00:01.000Z',
   coins: [detail],
+  witnesses: [
+    {
+      name: 'alice-hive',
+      chain: 'hive',
+      account: evil,
+      current_key: 'STM6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV',
+      total_missed: 7,
+      streak: 0,
+      last_produced_block: 1234,
+      blind: false,
+      nodes: [{ url: 'http://127.0.0.1:8090/', ok: true }],
+      next: 'nothing: the witness is producing',
+    },
+  ],
 };
 const source: StatusSource = {
   coins: () => ['ltc'],
@@ -97,6 +111,10 @@ describe('status server', () => {
     expect(page.type).toMatch(/text\/html/);
     expect(page.body).not.toContain(evil);
     expect(page.body).toContain(escapeHtml(evil));
+    expect(page.body).toContain('Witness guards');
+    expect(page.body).toContain('alice-hive');
+    expect(page.body).toContain('http://127.0.0.1:8090/ ok');
+    expect(JSON.parse(status.body).witnesses[0].last_produced_block).toBe(1234);
   });
 
   it('requires the bearer token when one is set', async () => {

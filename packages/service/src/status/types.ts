@@ -90,11 +90,27 @@ export type CoinDetail = CoinSummary & {
   readonly truncated: boolean;
 };
 
+/** One witness guard as the status page shows it (see the witness package's GuardStatus). */
+export type WitnessGuardRow = {
+  readonly name: string;
+  readonly chain: string;
+  readonly account: string;
+  readonly current_key: string | null;
+  readonly total_missed: number | null;
+  readonly streak: number;
+  readonly last_produced_block: number | null;
+  readonly blind: boolean;
+  readonly nodes: readonly { readonly url: string; readonly ok: boolean }[];
+  readonly next: string;
+};
+
 export type ServiceStatus = {
   readonly service: 'cryptoassets';
   readonly startedAt: string;
   readonly time: string;
   readonly coins: readonly CoinSummary[];
+  /** The witness guards this process runs (none when no witness is configured). */
+  readonly witnesses: readonly WitnessGuardRow[];
 };
 
 /** What the server asks for each request; the collector bounds its own work. */
