@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { lazyKeystoreReader } from '../src/commands/keys.js';
-import { runCli } from '../src/program.js';
+import { type Run, runInProcess } from './support.js';
 
 const wifA = '5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3';
 const pubA = 'STM6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV';
@@ -14,39 +14,11 @@ const wifB = '5JdeC9P7Pbd1uGdFVEsJ41EkEnADbbHGq6p1BwFxm6txNBsQnsw';
 const passphraseEnv = 'CRYPTOASSETS_KEYSTORE_PASSPHRASE';
 const passphrase = 'a passphrase for the tests';
 
-type Run = { code: number; stdout: string; stderr: string };
 let dir: string;
 let keystore: string;
 const savedTty = process.stdin.isTTY;
 
-async function cli(
-  args: readonly string[],
-  env: Record<string, string | undefined> = {},
-): Promise<Run> {
-  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  let stdout = '';
-  let stderr = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runCli(args, (text) => {
-      stderr += text;
-    });
-    return { code, stdout, stderr };
-  } finally {
-    spy.mockRestore();
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
-}
+const cli = runInProcess;
 
 const withPassphrase = (extra: Record<string, string | undefined> = {}) => ({
   [passphraseEnv]: passphrase,

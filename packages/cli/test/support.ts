@@ -1,8 +1,10 @@
-// Shared by the CLI's end-to-end tests: run the built binary, wait for a condition, find a free
-// loopback port, and run `cryptoassets service` as a child process.
+// Shared by the CLI's end-to-end tests: run the built binary or the program in-process, wait for
+// a condition, find a free loopback port, and run `cryptoassets service` as a child process.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
+import { runCli } from '../src/program.js';
 
 export const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 export const waitMsMax = 30_000;
@@ -91,4 +93,37 @@ export async function killHard(service: ServiceProcess): Promise<void> {
   if (service.child.exitCode !== null || service.child.signalCode !== null) return;
   service.child.kill('SIGKILL');
   await service.exit;
+}
+
+/**
+ * Runs the program in this process with `env` set for the run, capturing what it writes to
+ * stdout and its one-line errors.
+ */
+export async function runInProcess(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): Promise<Run> {
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  apply(env);
+  let stdout = '';
+  let stderr = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  try {
+    const code = await runCli(args, (text) => {
+      stderr += text;
+    });
+    return { code, stdout, stderr };
+  } finally {
+    spy.mockRestore();
+    apply(saved);
+  }
 }

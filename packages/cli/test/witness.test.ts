@@ -5,27 +5,9 @@ import { join } from 'node:path';
 import { chainProfiles, isNullKey, parseEventLog, publicKeyOf, toWif } from '@cryptoassets/witness';
 import { type Simnet, startSimnet, testSecret, testWitnesses } from '@cryptoassets/witness/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../src/program.js';
-import { freePort } from './support.js';
+import { freePort, runInProcess } from './support.js';
 
-type Ran = { code: number; stdout: string; stderr: string };
-
-async function cli(args: readonly string[]): Promise<Ran> {
-  let stdout = '';
-  let stderr = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runCli(args, (text) => {
-      stderr += text;
-    });
-    return { code, stdout, stderr };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const cli = (args: readonly string[]) => runInProcess(args);
 
 describe('cryptoassets witness drill', () => {
   it('narrates a failover and the kill switch, and exits 0', async () => {

@@ -27,6 +27,7 @@ import { openDatabase, openLedger } from '@cryptoassets/ledger';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { builtInCoin, type GlobalOptions, loadConfig, UsageError } from '../context.js';
 import { createPrinter } from '../output.js';
+import { untilSignal } from '../process.js';
 
 /** Most blocks one `devnet mine` call asks for. */
 export const mineBlocksMax = 1_000;
@@ -168,19 +169,6 @@ function upText(devnet: Devnet): string {
     'faucet: cryptoassets devnet faucet ADDRESS AMOUNT    mine: cryptoassets devnet mine N',
     'stop with Ctrl-C',
   ].join('\n');
-}
-
-/** Resolves on the first SIGTERM or SIGINT. */
-export function untilSignal(): Promise<void> {
-  return new Promise((resolveSignal) => {
-    const onSignal = () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolveSignal();
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
 }
 
 /**

@@ -4,6 +4,7 @@ import { type NodeEvent, type NodeRpcMount, nodeRpcMount, startNode } from '@cry
 import { type Command, InvalidArgumentError } from 'commander';
 import { type GlobalOptions, UsageError } from '../context.js';
 import { createPrinter } from '../output.js';
+import { untilSignal } from '../process.js';
 
 /** Default data directory of `cryptoassets node`. */
 export const nodeDataDirDefault = './data/devnet-node';
@@ -150,17 +151,5 @@ export function registerNodeCommands(program: Command): void {
     await untilSignal();
     await running.stop();
     await rpc?.stop();
-  });
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise((resolveSignal) => {
-    const done = (): void => {
-      process.off('SIGTERM', done);
-      process.off('SIGINT', done);
-      resolveSignal();
-    };
-    process.once('SIGTERM', done);
-    process.once('SIGINT', done);
   });
 }

@@ -1,13 +1,6 @@
 // The service commands: `service` runs the daemon, `scan-received` finds missed deposits, and
 // `broadcasts` lets an operator list, resolve or void broadcasts.
-import {
-  type CoinConfig,
-  type Config,
-  CryptoassetsError,
-  createLogger,
-  formatAmount,
-  type Logger,
-} from '@cryptoassets/core';
+import { type CoinConfig, CryptoassetsError, formatAmount } from '@cryptoassets/core';
 import { type Broadcast, openDatabase, openLedger } from '@cryptoassets/ledger';
 import {
   Broadcaster,
@@ -33,6 +26,7 @@ import {
   withBooks,
 } from '../context.js';
 import { createPrinter, table, transactionJson } from '../output.js';
+import { loggerFor, watchSignals } from '../process.js';
 import { nextSteps, startEmbedded } from './devnet.js';
 import { keystoreReader, sinksFromEvents } from './witness.js';
 
@@ -68,13 +62,6 @@ export class RescanFailed extends CryptoassetsError {
   constructor(coin: string, reason: string, options: { readonly cause?: unknown } = {}) {
     super('RESCAN_FAILED', `${coin}: rescan failed: ${reason}`, options);
   }
-}
-
-function loggerFor(config: Config): Logger {
-  return createLogger({
-    level: config.service?.logging.level ?? 'info',
-    json: !process.stderr.isTTY,
-  });
 }
 
 /**
@@ -146,15 +133,10 @@ function registerService(program: Command): void {
       { status_url: running.statusUrl },
       `status: ${running.statusUrl}${steps === '' ? '' : `\n${steps}`}`,
     );
-    let onSignal: () => void = () => {};
-    const signalled = new Promise<void>((resolve) => {
-      onSignal = resolve;
-    });
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    const signals = watchSignals();
     try {
       const outcome = await Promise.race([
-        signalled.then(() => 'signal' as const),
+        signals.signalled.then(() => 'signal' as const),
         running.done.then(
           () => 'stopped' as const,
           (error: unknown) => error,
@@ -176,8 +158,7 @@ function registerService(program: Command): void {
           : new ServicePartFailed('service', { cause: outcome });
       }
     } finally {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      signals.dispose();
       await embedded.stop();
     }
   });

@@ -1,7 +1,7 @@
 // The witness commands: `status` reads each guard's witness once, `watch` runs only the guards
 // until SIGTERM/SIGINT, `enable --key K` / `disable` set the signing key by hand, and `drill`
 // rehearses a failover and the kill switch on a local simnet.
-import { type Config, createLogger, type Logger, type WitnessConfig } from '@cryptoassets/core';
+import type { Config, WitnessConfig } from '@cryptoassets/core';
 import type { CryptoassetsEvent } from '@cryptoassets/ledger';
 import { createEventHandlers } from '@cryptoassets/service';
 import {
@@ -20,6 +20,7 @@ import {
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type GlobalOptions, loadConfig, UsageError } from '../context.js';
 import { createPrinter, table } from '../output.js';
+import { loggerFor, watchSignals } from '../process.js';
 import { keystorePathEnv, passphraseEnv } from './keys.js';
 
 type NameOptions = { readonly name?: string };
@@ -32,13 +33,6 @@ const nameOption = () =>
     '--name <name>',
     'guard to use (its key under witnesses; may be left out when only one)',
   );
-
-function loggerFor(config: Config): Logger {
-  return createLogger({
-    level: config.service?.logging.level ?? 'info',
-    json: !process.stderr.isTTY,
-  });
-}
 
 /** The guards named by `--name`, or every configured guard. */
 function selectGuards(config: Config, name: string | undefined): string[] {
@@ -162,17 +156,11 @@ function registerWatch(witness: Command): void {
       keystore: keystoreReader(),
       print: (line) => process.stdout.write(`${line}\n`),
     });
-    let onSignal: () => void = () => {};
-    const signalled = new Promise<void>((resolve) => {
-      onSignal = resolve;
-    });
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    const signals = watchSignals();
     try {
-      await Promise.race([signalled, guards.failed, guards.done]);
+      await Promise.race([signals.signalled, guards.failed, guards.done]);
     } finally {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      signals.dispose();
       await guards.stop();
     }
   });
