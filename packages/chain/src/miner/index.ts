@@ -11,6 +11,8 @@ export {
   type MinerStats,
   mineBlocks,
   mineBlocksCountMax,
+  mineBlocksRacesLostMax,
+  mineBlocksTimeMsMax,
   minerRetryDelayMs,
   templateAgeMsMax,
   timeRollsMax,

@@ -133,4 +133,26 @@ describe('miner', () => {
       mineBlocks({ chain: asMinerChain(chain), count: -1, payoutAddress: 'p', minerTag: 't' }),
     ).rejects.toThrow();
   });
+
+  it('mines the next height when a peer wins the race for one', async () => {
+    const chain = new FakeChain();
+    chain.target = (1n << 255n) - 1n;
+    let racesToLose = 2;
+    const submit = chain.submitBlock.bind(chain);
+    chain.submitBlock = (block) => {
+      if (racesToLose-- > 0) return { status: 'side-chain', hash: 'lost' };
+      return submit(block);
+    };
+    const options = { chain: asMinerChain(chain), payoutAddress: 'p', minerTag: 't' };
+    expect(await mineBlocks({ ...options, count: 3 })).toEqual(['1', '2', '3']);
+  });
+
+  it('gives up with a clear error when the difficulty is too high for blocks on demand', async () => {
+    const chain = new FakeChain();
+    chain.target = 0n;
+    const options = { chain: asMinerChain(chain), payoutAddress: 'p', minerTag: 't' };
+    await expect(mineBlocks({ ...options, count: 1, timeMsMax: 200 })).rejects.toThrow(
+      /mined 0 of 1 blocks in 0.2 s: the difficulty is too high .*--regtest/,
+    );
+  });
 });

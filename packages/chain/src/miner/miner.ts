@@ -193,30 +193,51 @@ export type MineBlocksOptions = {
   readonly count: number;
   readonly payoutAddress: string;
   readonly minerTag: string;
+  /** Search time allowed (default `mineBlocksTimeMsMax`). */
+  readonly timeMsMax?: number;
 };
 
 /**
  * Mines `count` blocks now on the main thread (regtest's `generatetoaddress`): meant for minimum
  * difficulty, where a block takes a couple of hashes. Returns the hashes of the connected blocks.
  */
+/** Blocks `mineBlocks` may lose to peers' blocks for the same height before it gives up. */
+export const mineBlocksRacesLostMax = 64;
+/**
+ * How long `mineBlocks` may search on the caller's thread. Instant blocks need minimum
+ * difficulty (a regtest devnet); at real difficulty it gives up with a clear error instead of
+ * holding the node's event loop.
+ */
+export const mineBlocksTimeMsMax = 15_000;
+
 export async function mineBlocks(options: MineBlocksOptions): Promise<string[]> {
   if (!Number.isInteger(options.count) || options.count < 0 || options.count > mineBlocksCountMax)
     throw new InvalidValueError('count', `expected a whole number in 0..${mineBlocksCountMax}`);
   const kernel = createPowKernel();
   const hashes: string[] = [];
-  for (let i = 0; i < options.count; i++) {
+  const timeMsMax = options.timeMsMax ?? mineBlocksTimeMsMax;
+  const deadlineMs = Date.now() + timeMsMax;
+  let racesLost = 0;
+  while (hashes.length < options.count) {
     const template = options.chain.blockTemplate({
       payoutAddress: options.payoutAddress,
       minerTag: options.minerTag,
     });
-    const found = await searchInline(kernel, template);
+    const found = await searchInline(kernel, template, deadlineMs);
+    if (found === undefined)
+      throw new MinerError(
+        `mined ${hashes.length} of ${options.count} blocks in ${timeMsMax / 1_000} s: ` +
+          'the difficulty is too high for blocks on demand (run the devnet with --regtest)',
+      );
     const block = options.chain.assembleBlock(template, found.nonce, found.timeS);
     const result = options.chain.submitBlock(block, 'miner');
-    if (result.status !== 'connected')
-      throw new MinerError(
-        `mined block was not connected: ${result.status} ${result.reason ?? ''}`,
-      );
-    hashes.push(result.hash);
+    if (result.status === 'connected') {
+      hashes.push(result.hash);
+      continue;
+    }
+    // A peer's block for this height arrived first (the devnet keeps mining): mine the next.
+    if (result.status === 'side-chain' && ++racesLost <= mineBlocksRacesLostMax) continue;
+    throw new MinerError(`mined block was not connected: ${result.status} ${result.reason ?? ''}`);
   }
   return hashes;
 }
@@ -224,7 +245,8 @@ export async function mineBlocks(options: MineBlocksOptions): Promise<string[]> 
 async function searchInline(
   kernel: ReturnType<typeof createPowKernel>,
   template: BlockTemplate,
-): Promise<{ nonce: number; timeS: number }> {
+  deadlineMs: number,
+): Promise<{ nonce: number; timeS: number } | undefined> {
   const target = kernel.targetWords(template.target);
   for (let roll = 0; roll < timeRollsMax; roll++) {
     const timeS = template.time + roll;
@@ -234,6 +256,7 @@ async function searchInline(
     for (let start = 0; start < nonceSpaceSize; start += inlineScanNonces) {
       const result = kernel.scan(mid, tail, target, start, inlineScanNonces);
       if (result.nonce >= 0) return { nonce: result.nonce, timeS };
+      if (Date.now() > deadlineMs) return undefined;
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
