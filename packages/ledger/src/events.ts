@@ -2,10 +2,11 @@
 // change they describe; a dispatcher reads them in id order and keeps, per handler, a cursor
 // (the last event the handler is done with) and the failed deliveries waiting for a new try.
 import { assert, type CoinConfig, formatAmount } from '@cryptoassets/core';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
 import type { DialectName } from './database.js';
+import { QueryTemplate } from './query-template.js';
 import { toDate, toId } from './records.js';
-import type { ConflictResolver } from './resolver.js';
+import type { ConflictResolver, StatementRunner } from './resolver.js';
 import type { EventFailureTable, EventTable, LedgerTables, TransactionState } from './schema.js';
 
 /** Most events one read returns. */
@@ -115,6 +116,7 @@ export class EventOutbox {
   readonly #resolver: ConflictResolver<LedgerTables>;
   readonly #dialect: DialectName;
   readonly #lockKey: number;
+  readonly #statements: ReturnType<typeof compileEventStatements>;
 
   constructor(options: EventOutboxOptions) {
     this.coin = options.coin;
@@ -122,6 +124,7 @@ export class EventOutbox {
     this.#resolver = options.resolver;
     this.#dialect = options.dialect;
     this.#lockKey = hash32(options.coin.symbol);
+    this.#statements = compileEventStatements(this.#db, this.#lockKey);
   }
 
   // ---- writing, inside the ledger's transactions ----------------------------------------------
@@ -142,6 +145,32 @@ export class EventOutbox {
       .executeTakeFirst();
     if (last && sameUpdate(JSON.parse(last.payload) as Partial<TxUpdateData>, data)) return false;
     await this.#append(tx, [data]);
+    return true;
+  }
+
+  /**
+   * The hot path of `recordTransactionUpdate` for a deposit, whose description the caller already
+   * holds: writes it unless the last event about the transaction says the same (`first`: there is
+   * none yet). Runs compiled statements on the unit of work's connection. True when written.
+   */
+  async recordDepositUpdate(
+    run: StatementRunner,
+    data: TxUpdateData,
+    options: { readonly first: boolean },
+  ): Promise<boolean> {
+    assert(
+      data.direction === 'deposit' && data.coin === this.coin.symbol,
+      'a deposit of this coin',
+    );
+    const statements = this.#statements;
+    if (!options.first) {
+      const { rows } = await run(statements.lastPayload.bind(data.transaction_id));
+      const last = rows[0];
+      if (last && sameUpdate(JSON.parse(last.payload) as Partial<TxUpdateData>, data)) return false;
+    }
+    if (this.#dialect === 'postgres') await run(statements.lock);
+    const payload = JSON.stringify(data);
+    await run(statements.insert.bind(data.transaction_id, payload, nowIso()));
     return true;
   }
 
@@ -428,6 +457,34 @@ export class EventOutbox {
       },
     };
   }
+}
+
+// Markers for the compiled statements' parameters.
+const transactionMarker = -21;
+const payloadMarker = '\u0000payload';
+const timeMarker = '\u0000time';
+
+/** The statements of the deposit hot path, compiled once per outbox. */
+function compileEventStatements(db: Tx, lockKey: number) {
+  const lastPayload = db
+    .selectFrom('event')
+    .select('payload')
+    .where('transaction_id', '=', transactionMarker)
+    .orderBy('id', 'desc')
+    .limit(1);
+  const insert = db.insertInto('event').values({
+    name: txUpdateEventName,
+    transaction_id: transactionMarker,
+    payload: payloadMarker,
+    created_at: timeMarker,
+  });
+  const lock: CompiledQuery =
+    sql`select pg_advisory_xact_lock(${eventLockClass}::int4, ${lockKey}::int4)`.compile(db);
+  return {
+    lastPayload: new QueryTemplate(lastPayload, [transactionMarker]),
+    insert: new QueryTemplate(insert, [transactionMarker, payloadMarker, timeMarker]),
+    lock,
+  };
 }
 
 async function advanceCursor(tx: Tx, handler: string, sequence: number): Promise<void> {

@@ -47,9 +47,12 @@ export {
   txUpdateEventName,
 } from './events.js';
 export {
+  type DepositObservation,
+  type DepositObservationResult,
   type DepositResult,
   type DepositReversalResult,
   type DepositUpdate,
+  depositObservationsMax,
   Ledger,
   type LedgerOptions,
   listLimitDefault,

@@ -5,6 +5,7 @@ import {
   assert,
   type CoinConfig,
   checkAmount,
+  formatAmount,
   InvalidValueError,
   isValidAddress,
 } from '@cryptoassets/core';
@@ -21,6 +22,7 @@ import {
   optionalDate,
 } from './broadcasts.js';
 import type { Database } from './database.js';
+import { compileDepositStatements, type DepositStatements } from './deposit-statements.js';
 import {
   AccountExists,
   BadAddress,
@@ -59,6 +61,10 @@ const nameLengthMax = 128;
 const labelLengthMax = 256;
 const txidLengthMax = 128;
 const confirmationsMax = 1_000_000_000;
+/** Most observations `recordDepositObservations` takes in one transaction. */
+export const depositObservationsMax = 1_000;
+/** Most receiving addresses one observed transaction may pay. */
+export const receivedPerObservationMax = 10_000;
 
 type Tx = Kysely<LedgerTables>;
 type TransferStatements = ReturnType<typeof compileTransferStatements>;
@@ -115,6 +121,26 @@ export type OpenDeposit = {
   readonly confirmations: number;
 };
 
+/** The network's view of one transaction that may pay our addresses. */
+export type DepositObservation = {
+  readonly txid: string;
+  /** As the node reports them: 0 in the mempool, negative when conflicted. */
+  readonly confirmations: number;
+  /** Minor units received per address (one entry per address); unknown addresses are ignored. */
+  readonly received: readonly { readonly address: string; readonly amount: bigint }[];
+};
+
+export type DepositObservationResult = {
+  readonly txid: string;
+  readonly confirmations: number;
+  /** Deposits of the books in this transaction after the update (one per receiving address). */
+  readonly deposits: number;
+  /** Deposits this update credited. */
+  readonly creditedNow: number;
+  /** Deposits whose credit this update took back. */
+  readonly reversedNow: readonly Transaction[];
+};
+
 export type DepositReversalResult = {
   /** Undefined when the books hold no deposit of that txid. */
   readonly networkTransaction: NetworkTransaction | undefined;
@@ -148,6 +174,7 @@ export class Ledger {
   readonly #database: Database;
   readonly #db: Tx;
   readonly #statements: TransferStatements;
+  readonly #deposits: DepositStatements;
 
   constructor(options: LedgerOptions) {
     this.coin = options.coin;
@@ -163,6 +190,7 @@ export class Ledger {
       options.database.sqlite,
     );
     this.#statements = compileTransferStatements(this.#db);
+    this.#deposits = compileDepositStatements(this.#db);
     const { coin, database } = options;
     this.events = new EventOutbox({
       db: this.#db,
@@ -1192,132 +1220,182 @@ export class Ledger {
     const amount = checkAmount(update.amount, 'amount');
     checkTxid(update.txid);
     checkConfirmations(update.confirmations);
-    return this.resolver.managed('record deposit', async (tx) => {
-      const address = await tx
-        .selectFrom('address')
-        .selectAll()
-        .where('address', '=', update.address)
-        .where('account_id', 'is not', null)
-        .orderBy('id')
-        .executeTakeFirst();
-      if (!address) return undefined;
-      const network = await this.#upsertDepositNetworkTransaction(
-        tx,
-        update.txid,
-        update.confirmations,
-      );
-      const transaction = await this.#upsertDepositTransaction(
-        tx,
-        mapAddress(address),
-        network.id,
-        amount,
-      );
-      if (transaction.state === 'reversed' && update.confirmations >= this.coin.confirmations)
-        return this.#recreditDeposit(tx, transaction, network);
-      if (transaction.state !== 'incoming' || update.confirmations < this.coin.confirmations) {
-        await this.events.recordTransactionUpdate(tx, transaction.id);
-        return { transaction, networkTransaction: network, creditedNow: false };
-      }
-      const credited = await this.#credit(tx, transaction);
-      await this.events.recordTransactionUpdate(tx, credited.id);
-      return { transaction: credited, networkTransaction: network, creditedNow: true };
-    });
-  }
-
-  async #upsertDepositNetworkTransaction(
-    tx: Tx,
-    txid: string,
-    confirmations: number,
-  ): Promise<NetworkTransaction> {
-    const now = nowIso();
-    await tx
-      .insertInto('network_transaction')
-      .values({
-        type: 'deposit',
-        txid,
-        confirmations,
-        opened_at: null,
-        closed_at: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict((oc) =>
-        oc.columns(['type', 'txid']).doUpdateSet({ confirmations, updated_at: now }),
-      )
-      .execute();
-    const row = await tx
-      .selectFrom('network_transaction')
-      .selectAll()
-      .where('type', '=', 'deposit')
-      .where('txid', '=', txid)
-      .executeTakeFirstOrThrow();
-    return mapNetworkTransaction(row);
-  }
-
-  async #upsertDepositTransaction(
-    tx: Tx,
-    address: Address,
-    networkTransactionId: number,
-    amount: bigint,
-  ): Promise<Transaction> {
-    assert(address.accountId !== null, 'deposit to an external address');
-    const existing = await tx
-      .selectFrom('transaction')
-      .selectAll()
-      .where('kind', '=', 'deposit')
-      .where('network_transaction_id', '=', networkTransactionId)
-      .where('address_id', '=', address.id)
-      .executeTakeFirst();
-    if (existing) {
-      const transaction = mapTransaction(existing);
-      if (transaction.amount === amount) return transaction;
-      if (transaction.state !== 'incoming') {
-        throw new BadTransactionState(
-          `deposit ${transaction.id} was credited with ${transaction.amount}; the network now reports ${amount}`,
-        );
-      }
-      const row = await tx
-        .updateTable('transaction')
-        .set({ amount })
-        .where('id', '=', transaction.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return mapTransaction(row);
-    }
-    return this.#insertTransaction(tx, {
-      wallet_id: address.walletId,
-      kind: 'deposit',
-      state: 'incoming',
-      amount,
-      receiving_account_id: address.accountId,
-      address_id: address.id,
-      network_transaction_id: networkTransactionId,
-      label: null,
-    });
-  }
-
-  async #credit(tx: Tx, transaction: Transaction): Promise<Transaction> {
-    assert(
-      transaction.receivingAccountId !== null && transaction.addressId !== null,
-      'credit without account',
+    return this.resolver.managed('record deposit', (tx, _attempt, run) =>
+      this.#recordDepositIn(tx, run, { ...update, amount }),
     );
+  }
+
+  /**
+   * Brings the books in line with the network's view of several transactions, in one database
+   * transaction (one commit for all). Per observation: below the coin's threshold (shallow, back
+   * in the mempool, conflicted) any credit of its deposits is taken back first; then every output
+   * to one of our receiving addresses is recorded as by `recordDeposit`, credited at the
+   * threshold. Results come in the order of the observations. One bad observation fails them all.
+   */
+  async recordDepositObservations(
+    observations: readonly DepositObservation[],
+  ): Promise<DepositObservationResult[]> {
+    if (observations.length > depositObservationsMax)
+      throw new InvalidValueError('observations', `at most ${depositObservationsMax} at once`);
+    const checked = observations.map((observation, index) =>
+      checkObservation(observation, `observations[${index}]`),
+    );
+    if (checked.length === 0) return [];
+    return this.resolver.managed('record deposits', async (tx, _attempt, run) => {
+      const results: DepositObservationResult[] = [];
+      for (const observation of checked) results.push(await this.#observe(tx, run, observation));
+      return results;
+    });
+  }
+
+  async #observe(
+    tx: Tx,
+    run: StatementRunner,
+    observation: DepositObservation,
+  ): Promise<DepositObservationResult> {
+    const { txid, confirmations } = observation;
+    const reversal =
+      confirmations < this.coin.confirmations
+        ? await this.#reverseDepositIn(tx, { txid, confirmations })
+        : undefined;
+    const known = new Set(reversal?.addresses ?? []);
+    let recorded = 0;
+    let creditedNow = 0;
+    for (const { address, amount } of observation.received) {
+      if (known.has(address)) continue;
+      const result = await this.#recordDepositIn(tx, run, {
+        txid,
+        address,
+        amount,
+        confirmations: Math.max(0, confirmations),
+      });
+      if (!result) continue;
+      recorded++;
+      if (result.creditedNow) creditedNow++;
+    }
+    // New outputs of a conflicted transaction were recorded at 0: record the conflict too.
+    if (confirmations < 0 && recorded > 0)
+      await this.#reverseDepositIn(tx, { txid, confirmations });
+    return {
+      txid,
+      confirmations,
+      deposits: (reversal?.deposits.length ?? 0) + recorded,
+      creditedNow,
+      reversedNow: reversal?.reversedNow ?? [],
+    };
+  }
+
+  /**
+   * One deposit update on compiled statements: a new deposit is inserted already credited when it
+   * is deep enough; an existing one is brought to the update's depth and credited once.
+   */
+  async #recordDepositIn(
+    tx: Tx,
+    run: StatementRunner,
+    update: DepositUpdate,
+  ): Promise<DepositResult | undefined> {
+    const statements = this.#deposits;
+    const [addressRow] = (await run(statements.findAddress.bind(update.address))).rows;
+    if (!addressRow) return undefined;
+    const address = mapAddress(addressRow);
+    assert(address.accountId !== null, 'deposit to an external address');
+    const now = nowIso();
+    const upserted = await run(
+      statements.upsertNetwork.bind(update.txid, update.confirmations, now),
+    );
+    assert(upserted.rows[0] !== undefined, 'deposit: the upsert returned no row');
+    const network = mapNetworkTransaction(upserted.rows[0]);
+    const deep = update.confirmations >= this.coin.confirmations;
+    const [existing] = (await run(statements.findDeposit.bind(network.id, address.id))).rows;
+    if (!existing) {
+      const inserted = await run(
+        statements.insertDeposit.bind(
+          address.walletId,
+          deep ? 'credited' : 'incoming',
+          update.amount,
+          address.accountId,
+          address.id,
+          network.id,
+          now,
+          deep ? now : null,
+        ),
+      );
+      assert(inserted.rows[0] !== undefined, 'deposit: the insert returned no row');
+      const transaction = mapTransaction(inserted.rows[0]);
+      if (deep) await this.#creditBalances(run, transaction, address.accountId);
+      await this.#depositEvent(run, transaction, network, address, true);
+      return { transaction, networkTransaction: network, creditedNow: deep };
+    }
+    let transaction = await this.#checkDepositAmount(tx, mapTransaction(existing), update.amount);
+    if (transaction.state === 'reversed' && deep)
+      return this.#recreditDeposit(tx, transaction, network);
+    const creditedNow = transaction.state === 'incoming' && deep;
+    if (creditedNow) {
+      const credited = await run(statements.creditTransaction.bind(transaction.id, now));
+      assert(credited.rows[0] !== undefined, 'deposit: credited by someone else');
+      transaction = mapTransaction(credited.rows[0]);
+      await this.#creditBalances(run, transaction, address.accountId);
+    }
+    await this.#depositEvent(run, transaction, network, address, false);
+    return { transaction, networkTransaction: network, creditedNow };
+  }
+
+  async #creditBalances(run: StatementRunner, deposit: Transaction, accountId: number) {
+    const statements = this.#deposits;
+    const account = await run(statements.creditAccount.bind(deposit.amount, accountId));
+    const address = await run(
+      statements.creditAddress.bind(deposit.amount, deposit.addressId ?? -1),
+    );
+    assert(
+      account.numAffectedRows === 1n && address.numAffectedRows === 1n,
+      'deposit: credit lost',
+    );
+  }
+
+  /** Writes the deposit's `txupdate` unless the last one says the same. */
+  async #depositEvent(
+    run: StatementRunner,
+    deposit: Transaction,
+    network: NetworkTransaction,
+    address: Address,
+    first: boolean,
+  ): Promise<void> {
+    assert(address.accountId !== null && network.txid !== null, 'deposit event of our address');
+    const [account] = (await run(this.#deposits.accountName.bind(address.accountId))).rows;
+    assert(account !== undefined, `deposit: account ${address.accountId} is missing`);
+    await this.events.recordDepositUpdate(
+      run,
+      {
+        coin: this.coin.symbol,
+        transaction_id: deposit.id,
+        network_transaction_id: network.id,
+        direction: 'deposit',
+        txid: network.txid,
+        account: account.name,
+        address: address.address,
+        amount: formatAmount(deposit.amount, this.coin.profile.decimals),
+        confirmations: network.confirmations,
+        credited: deposit.state === 'credited' || deposit.state === 'processed',
+        state: deposit.state,
+      },
+      { first },
+    );
+  }
+
+  /** The network may change what an uncredited output pays (it cannot once credited). */
+  async #checkDepositAmount(tx: Tx, deposit: Transaction, amount: bigint): Promise<Transaction> {
+    if (deposit.amount === amount) return deposit;
+    if (deposit.state !== 'incoming') {
+      throw new BadTransactionState(
+        `deposit ${deposit.id} was credited with ${deposit.amount}; the network now reports ${amount}`,
+      );
+    }
     const row = await tx
       .updateTable('transaction')
-      .set({ state: 'credited', credited_at: nowIso() })
-      .where('id', '=', transaction.id)
-      .where('state', '=', 'incoming')
+      .set({ amount })
+      .where('id', '=', deposit.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await tx
-      .updateTable('account')
-      .set({ balance: sql`balance + ${transaction.amount}` })
-      .where('id', '=', transaction.receivingAccountId)
-      .execute();
-    await tx
-      .updateTable('address')
-      .set({ balance: sql`balance + ${transaction.amount}` })
-      .where('id', '=', transaction.addressId)
-      .execute();
     return mapTransaction(row);
   }
 
@@ -1457,42 +1535,48 @@ export class Ledger {
         `expected a whole number -${confirmationsMax}..${this.coin.confirmations - 1}`,
       );
     }
-    return this.resolver.managed('reverse deposit', async (tx) => {
-      const row = await tx
-        .updateTable('network_transaction')
-        .set({ confirmations, updated_at: nowIso() })
-        .where('type', '=', 'deposit')
-        .where('txid', '=', update.txid)
-        .returningAll()
-        .executeTakeFirst();
-      if (!row)
-        return { networkTransaction: undefined, deposits: [], addresses: [], reversedNow: [] };
-      const network = mapNetworkTransaction(row);
-      const rows = await tx
-        .selectFrom('transaction')
-        .innerJoin('address', 'address.id', 'transaction.address_id')
-        .selectAll('transaction')
-        .select('address.address as received_at')
-        .where('transaction.kind', '=', 'deposit')
-        .where('transaction.network_transaction_id', '=', network.id)
-        .orderBy('transaction.id')
-        .limit(listLimitMax + 1)
-        .execute();
-      assert(rows.length <= listLimitMax, `network transaction ${network.id}: too many deposits`);
-      const deposits: Transaction[] = [];
-      const reversedNow: Transaction[] = [];
-      for (const found of rows) {
-        let deposit = mapTransaction(found);
-        if (deposit.state === 'credited' || deposit.state === 'processed') {
-          deposit = await this.#reverseCredit(tx, deposit, network.id);
-          reversedNow.push(deposit);
-        }
-        await this.events.recordTransactionUpdate(tx, deposit.id);
-        deposits.push(deposit);
+    return this.resolver.managed('reverse deposit', (tx) => this.#reverseDepositIn(tx, update));
+  }
+
+  async #reverseDepositIn(
+    tx: Tx,
+    update: { readonly txid: string; readonly confirmations: number },
+  ): Promise<DepositReversalResult> {
+    const { confirmations } = update;
+    const row = await tx
+      .updateTable('network_transaction')
+      .set({ confirmations, updated_at: nowIso() })
+      .where('type', '=', 'deposit')
+      .where('txid', '=', update.txid)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row)
+      return { networkTransaction: undefined, deposits: [], addresses: [], reversedNow: [] };
+    const network = mapNetworkTransaction(row);
+    const rows = await tx
+      .selectFrom('transaction')
+      .innerJoin('address', 'address.id', 'transaction.address_id')
+      .selectAll('transaction')
+      .select('address.address as received_at')
+      .where('transaction.kind', '=', 'deposit')
+      .where('transaction.network_transaction_id', '=', network.id)
+      .orderBy('transaction.id')
+      .limit(listLimitMax + 1)
+      .execute();
+    assert(rows.length <= listLimitMax, `network transaction ${network.id}: too many deposits`);
+    const deposits: Transaction[] = [];
+    const reversedNow: Transaction[] = [];
+    for (const found of rows) {
+      let deposit = mapTransaction(found);
+      if (deposit.state === 'credited' || deposit.state === 'processed') {
+        deposit = await this.#reverseCredit(tx, deposit, network.id);
+        reversedNow.push(deposit);
       }
-      const addresses = rows.map((found) => found.received_at);
-      return { networkTransaction: network, deposits, addresses, reversedNow };
-    });
+      await this.events.recordTransactionUpdate(tx, deposit.id);
+      deposits.push(deposit);
+    }
+    const addresses = rows.map((found) => found.received_at);
+    return { networkTransaction: network, deposits, addresses, reversedNow };
   }
 
   /** Takes a deposit's credit back with a compensating `deposit_reversal` entry. */
@@ -1741,6 +1825,37 @@ function checkLabel(label: string): void {
 function checkTxid(txid: string): void {
   if (typeof txid !== 'string' || txid.length === 0 || txid.length > txidLengthMax)
     throw new InvalidValueError('txid', 'expected a transaction id');
+}
+
+function checkObservation(observation: DepositObservation, field: string): DepositObservation {
+  checkTxid(observation.txid);
+  const { confirmations, received } = observation;
+  if (
+    !Number.isSafeInteger(confirmations) ||
+    confirmations < -confirmationsMax ||
+    confirmations > confirmationsMax
+  ) {
+    throw new InvalidValueError(
+      `${field}.confirmations`,
+      `expected a whole number -${confirmationsMax}..${confirmationsMax}`,
+    );
+  }
+  if (!Array.isArray(received) || received.length > receivedPerObservationMax)
+    throw new InvalidValueError(
+      `${field}.received`,
+      `expected at most ${receivedPerObservationMax}`,
+    );
+  const addresses = new Set<string>();
+  const checked = received.map(({ address, amount }, index) => {
+    if (typeof address !== 'string' || address.length === 0 || addresses.has(address))
+      throw new InvalidValueError(
+        `${field}.received[${index}].address`,
+        'expected distinct addresses',
+      );
+    addresses.add(address);
+    return { address, amount: checkAmount(amount, `${field}.received[${index}].amount`) };
+  });
+  return { txid: observation.txid, confirmations, received: checked };
 }
 
 function checkConfirmations(confirmations: number): void {

@@ -24,6 +24,15 @@ export type BackendTransaction = {
   readonly time: number;
 };
 
+/** What the wallet says about one txid of a batch lookup. */
+export type TransactionLookup = {
+  readonly txid: string;
+  /** Undefined when the wallet does not know the txid, or when `error` is set. */
+  readonly transaction: BackendTransaction | undefined;
+  /** Why this txid alone could not be read; undefined when it was. */
+  readonly error: unknown;
+};
+
 export type WalletEntryCategory = 'send' | 'receive' | 'generate' | 'immature' | 'orphan';
 
 /** One line of a rescan: one output of a wallet transaction. */
@@ -47,6 +56,11 @@ export type SinceBlock = {
 export type NetworkBackend = Backend & {
   /** The wallet's view of a transaction; undefined when the wallet does not know it. */
   readonly getTransaction: (txid: string) => Promise<BackendTransaction | undefined>;
+  /**
+   * The wallet's view of several transactions, read together (one round trip per batch of the
+   * node's size), one lookup per txid in order. Rejects only when the node cannot be asked at all.
+   */
+  readonly getTransactions: (txids: readonly string[]) => Promise<TransactionLookup[]>;
   /** Pays all outputs in one transaction; resolves with its txid. Never retried. */
   readonly send: (outputs: readonly AddressAmount[]) => Promise<string>;
   /** Wallet entries in blocks after `blockHash` (all when undefined) and in the mempool. */

@@ -6,6 +6,7 @@ export type {
   BackendTransaction,
   NetworkBackend,
   SinceBlock,
+  TransactionLookup,
   WalletEntry,
   WalletEntryCategory,
 } from './backend.js';
@@ -14,6 +15,7 @@ export {
   type BitcoindBackendOptions,
   createBitcoindBackend,
   sendOutputsMax,
+  transactionLookupsMax,
   walletEntriesPageSize,
   walletEntriesScanMax,
 } from './bitcoind/backend.js';
@@ -25,6 +27,8 @@ export {
 } from './bitcoind/errors.js';
 export { type JsonValue, parseJsonKeepingDecimals } from './bitcoind/json.js';
 export {
+  type BatchAnswer,
+  batchCallsMax,
   nonIdempotentMethods,
   RpcClient,
   type RpcClientOptions,

@@ -16,12 +16,15 @@ import type {
   BackendTransaction,
   NetworkBackend,
   SinceBlock,
+  TransactionLookup,
   WalletEntry,
   WalletEntryCategory,
 } from '../backend.js';
 import { BitcoindResponseError, BitcoindRpcError, bitcoindErrorCodes } from './errors.js';
-import { isRecord, RpcClient } from './rpc-client.js';
+import { type BatchAnswer, batchCallsMax, isRecord, RpcClient } from './rpc-client.js';
 
+/** Most txids one `getTransactions` call looks up (in batches of `batchCallsMax`). */
+export const transactionLookupsMax = 10_000;
 /** Most outputs one `send` may pay. */
 export const sendOutputsMax = 2_000;
 /** Wallet entries `findWalletTransactionPaying` looks through, newest first. */
@@ -101,6 +104,42 @@ export class BitcoindBackend implements NetworkBackend {
       throw error;
     }
     return this.#transaction({ node: this.client.node, method }, result);
+  }
+
+  async getTransactions(txids: readonly string[]): Promise<TransactionLookup[]> {
+    if (txids.length > transactionLookupsMax)
+      throw new InvalidValueError('txids', `at most ${transactionLookupsMax} at once`);
+    for (const txid of txids) checkTxid(txid);
+    const method = 'gettransaction';
+    const context = { node: this.client.node, method };
+    const lookups: TransactionLookup[] = [];
+    for (let start = 0; start < txids.length; start += batchCallsMax) {
+      const chunk = txids.slice(start, start + batchCallsMax);
+      const answers = await this.client.callBatch(
+        method,
+        chunk.map((txid) => [txid, true]),
+      );
+      for (const [index, answer] of answers.entries()) {
+        const txid = chunk[index] as string;
+        lookups.push(this.#lookup(context, txid, answer));
+      }
+    }
+    return lookups;
+  }
+
+  #lookup(context: Context, txid: string, answer: BatchAnswer): TransactionLookup {
+    if (!answer.ok) {
+      const unknownTx = answer.error.rpcCode === bitcoindErrorCodes.invalidAddressOrKey;
+      return { txid, transaction: undefined, error: unknownTx ? undefined : answer.error };
+    }
+    try {
+      const transaction = this.#transaction(context, answer.result);
+      if (transaction.txid !== txid)
+        throw this.#bad(context.method, `answered for ${transaction.txid}`);
+      return { txid, transaction, error: undefined };
+    } catch (error) {
+      return { txid, transaction: undefined, error };
+    }
   }
 
   async send(outputs: readonly AddressAmount[]): Promise<string> {

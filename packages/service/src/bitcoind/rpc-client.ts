@@ -18,6 +18,8 @@ export const rpcTimeoutMsDefault = 30_000;
 export const responseBytesMax = 64 * 1024 * 1024;
 /** Largest request body sent (a sendmany with thousands of outputs stays well below). */
 export const requestBytesMax = 4 * 1024 * 1024;
+/** Most calls one JSON-RPC batch request carries. */
+export const batchCallsMax = 100;
 /** Retries after the first attempt, for idempotent calls that failed to connect. */
 export const retriesMax = 3;
 export const retryDelayMsDefault = 200;
@@ -46,6 +48,11 @@ export type RpcClientOptions = {
   /** First retry delay; doubles per retry up to `retryDelayMsMax`, with jitter. */
   readonly retryDelayMs?: number;
 };
+
+/** One call's answer within a batch: its result, or the node's error for that call alone. */
+export type BatchAnswer =
+  | { readonly ok: true; readonly result: unknown }
+  | { readonly ok: false; readonly error: BitcoindRpcError };
 
 type Target = {
   readonly url: URL;
@@ -119,12 +126,47 @@ export class RpcClient {
     const context = { node: this.node, method };
     const id = this.#nextId++;
     const body = JSON.stringify({ jsonrpc: '1.0', id, method, params });
-    assert(Buffer.byteLength(body) <= requestBytesMax, `${method} request above requestBytesMax`);
     const attemptsMax = nonIdempotentMethods.has(method) ? 1 : 1 + this.#retriesMax;
+    const response = await this.#postWithRetries(context, body, attemptsMax);
+    return readResponse(context, id, response);
+  }
+
+  /**
+   * Calls an idempotent `method` once per parameter list in one JSON-RPC batch request (one HTTP
+   * round trip; the node answers the calls in turn). Resolves with one answer per call, in order;
+   * an error of one call is its answer alone. Rejects when the request as a whole fails.
+   */
+  async callBatch(
+    method: string,
+    paramsList: readonly (readonly JsonValue[])[],
+  ): Promise<BatchAnswer[]> {
+    assert(!nonIdempotentMethods.has(method), `${method} moves money and is never batched`);
+    assert(
+      paramsList.length >= 1 && paramsList.length <= batchCallsMax,
+      `a batch holds 1..${batchCallsMax} calls`,
+    );
+    const context = { node: this.node, method };
+    const firstId = this.#nextId;
+    this.#nextId += paramsList.length;
+    const body = JSON.stringify(
+      paramsList.map((params, index) => ({ jsonrpc: '1.0', id: firstId + index, method, params })),
+    );
+    const response = await this.#postWithRetries(context, body, 1 + this.#retriesMax);
+    return readBatchResponse(context, firstId, paramsList.length, response);
+  }
+
+  async #postWithRetries(
+    context: { readonly node: string; readonly method: string },
+    body: string,
+    attemptsMax: number,
+  ): Promise<{ readonly status: number; readonly text: string }> {
+    assert(
+      Buffer.byteLength(body) <= requestBytesMax,
+      `${context.method} request above requestBytesMax`,
+    );
     for (let attempt = 1; ; attempt++) {
       try {
-        const response = await this.#post(context, body);
-        return readResponse(context, id, response);
+        return await this.#post(context, body);
       } catch (error) {
         if (!(error instanceof AttemptFailure)) throw error;
         if (!error.retryable || attempt >= attemptsMax) {
@@ -224,15 +266,70 @@ function readResponse(
   id: number,
   response: { readonly status: number; readonly text: string },
 ): unknown {
+  const parsed = parseAnswer(context, response);
+  if (!isRecord(parsed) || (!('result' in parsed) && !('error' in parsed))) {
+    throw new BitcoindResponseError(context, `HTTP ${response.status} without a JSON-RPC answer`, {
+      httpStatus: response.status,
+    });
+  }
+  const answer = readAnswer(context, parsed);
+  if (!answer.ok) throw answer.error;
+  if (parsed.id !== id && parsed.id !== String(id)) {
+    throw new BitcoindResponseError(context, `answer to request ${String(parsed.id)}, not ${id}`);
+  }
+  if (response.status !== 200) {
+    throw new BitcoindResponseError(context, `HTTP ${response.status}`, {
+      httpStatus: response.status,
+    });
+  }
+  return answer.result;
+}
+
+/** Turns the answer to a batch into one answer per call, matched by id. */
+function readBatchResponse(
+  context: { readonly node: string; readonly method: string },
+  firstId: number,
+  count: number,
+  response: { readonly status: number; readonly text: string },
+): BatchAnswer[] {
+  const parsed = parseAnswer(context, response);
+  if (!Array.isArray(parsed) || response.status !== 200) {
+    // A node that refuses the batch as a whole answers with one error object.
+    if (isRecord(parsed) && isRecord(parsed.error)) {
+      const answer = readAnswer(context, parsed);
+      if (!answer.ok) throw answer.error;
+    }
+    throw new BitcoindResponseError(context, `HTTP ${response.status} without a batch answer`, {
+      httpStatus: response.status,
+    });
+  }
+  const answers = new Map<number, BatchAnswer>();
+  for (const item of parsed) {
+    const index = isRecord(item) ? Number(item.id) - firstId : Number.NaN;
+    if (!isRecord(item) || !Number.isInteger(index) || index < 0 || index >= count) {
+      throw new BitcoindResponseError(context, 'batch answer with an unknown id');
+    }
+    answers.set(index, readAnswer(context, item));
+  }
+  return Array.from({ length: count }, (_, index) => {
+    const answer = answers.get(index);
+    if (!answer) throw new BitcoindResponseError(context, `batch answer without call ${index}`);
+    return answer;
+  });
+}
+
+function parseAnswer(
+  context: { readonly node: string; readonly method: string },
+  response: { readonly status: number; readonly text: string },
+): unknown {
   const { status, text } = response;
   if (status === 401 || status === 403) {
     throw new BitcoindResponseError(context, `HTTP ${status}: check the RPC user and password`, {
       httpStatus: status,
     });
   }
-  let parsed: unknown;
   try {
-    parsed = parseJsonKeepingDecimals(text);
+    return parseJsonKeepingDecimals(text);
   } catch (cause) {
     throw new BitcoindResponseError(context, `HTTP ${status} with a body that is not JSON`, {
       httpStatus: status,
@@ -240,24 +337,30 @@ function readResponse(
       cause,
     });
   }
-  if (!isRecord(parsed) || (!('result' in parsed) && !('error' in parsed))) {
-    throw new BitcoindResponseError(context, `HTTP ${status} without a JSON-RPC answer`, {
-      httpStatus: status,
-    });
+}
+
+/** One JSON-RPC answer object: its result, or its error as a typed error. */
+function readAnswer(
+  context: { readonly node: string; readonly method: string },
+  parsed: Record<string, unknown>,
+): BatchAnswer {
+  if (!('result' in parsed) && !('error' in parsed)) {
+    throw new BitcoindResponseError(context, 'an answer without result or error');
   }
   const error = parsed.error;
   if (error !== null && error !== undefined) {
     const code = isRecord(error) && typeof error.code === 'number' ? error.code : undefined;
     const message = isRecord(error) && typeof error.message === 'string' ? error.message : '';
-    throw new BitcoindRpcError(context, code ?? bitcoindErrorCodes.miscError, message || 'error');
+    return {
+      ok: false,
+      error: new BitcoindRpcError(
+        context,
+        code ?? bitcoindErrorCodes.miscError,
+        message || 'error',
+      ),
+    };
   }
-  if (parsed.id !== id && parsed.id !== String(id)) {
-    throw new BitcoindResponseError(context, `answer to request ${String(parsed.id)}, not ${id}`);
-  }
-  if (status !== 200) {
-    throw new BitcoindResponseError(context, `HTTP ${status}`, { httpStatus: status });
-  }
-  return parsed.result ?? null;
+  return { ok: true, result: parsed.result ?? null };
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

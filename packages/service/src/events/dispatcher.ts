@@ -1,15 +1,24 @@
 // The event dispatcher: for each coin's outbox and each handler, delivers events one at a time
 // in id order, at least once. A failing event blocks the later ones of that handler until it
 // succeeds or, after `attemptsMax` tries spaced by the retry delays, goes dead. Nothing here
-// runs inside a database transaction: each delivery is followed by its own small commit.
+// runs inside a database transaction. Events read together are delivered one after the other and
+// the handler's cursor is committed once after them (or before a failure): a crash in between
+// delivers those events again, which at-least-once allows and the event id lets receivers see.
 import { assert, createLogger, type Logger } from '@cryptoassets/core';
-import type { EventOutbox } from '@cryptoassets/ledger';
+import {
+  type EventOutbox,
+  eventBatchSizeMax,
+  type OutboxEvent,
+  type PendingDelivery,
+} from '@cryptoassets/ledger';
 import { describeError, type EventHandler } from './handler.js';
 
 /** Tries per event and handler before it goes dead and the handler moves on. */
 export const deliveryAttemptsMax = 20;
 /** Waits after the first, second... failed try; the last one repeats: 10 s, 60 s, then 10 min. */
 export const retryDelaysMsDefault: readonly number[] = [10_000, 60_000, 600_000];
+/** Events one read hands to a handler before its cursor is committed. */
+export const deliveryBatchSizeDefault = 100;
 export const pollIntervalMsDefault = 1_000;
 export const pollIntervalMsMax = 60_000;
 /** How long `stop()` waits for deliveries in flight. */
@@ -26,6 +35,8 @@ export type EventDispatcherOptions = {
   /** How often an idle handler looks for new events (`wake()` looks at once). */
   readonly pollIntervalMs?: number;
   readonly stopWaitMs?: number;
+  /** Events delivered per cursor commit (1..eventBatchSizeMax). */
+  readonly batchSize?: number;
   readonly logger?: Logger;
 };
 
@@ -50,6 +61,7 @@ export class EventDispatcher {
   readonly #attemptsMax: number;
   readonly #pollIntervalMs: number;
   readonly #stopWaitMs: number;
+  readonly #batchSize: number;
   readonly #logger: Logger;
   #running: Promise<void>[] = [];
   #stopping = false;
@@ -59,6 +71,13 @@ export class EventDispatcher {
     this.#attemptsMax = options.attemptsMax ?? deliveryAttemptsMax;
     this.#pollIntervalMs = options.pollIntervalMs ?? pollIntervalMsDefault;
     this.#stopWaitMs = options.stopWaitMs ?? stopWaitMsDefault;
+    this.#batchSize = options.batchSize ?? deliveryBatchSizeDefault;
+    assert(
+      Number.isInteger(this.#batchSize) &&
+        this.#batchSize >= 1 &&
+        this.#batchSize <= eventBatchSizeMax,
+      `batchSize must be 1..${eventBatchSizeMax}`,
+    );
     this.#logger = options.logger ?? createLogger();
     assert(
       this.#retryDelaysMs.length > 0 &&
@@ -145,44 +164,79 @@ export class EventDispatcher {
     }
   }
 
-  /** Delivers the handler's next due event, if any; returns how long to wait before the next. */
+  /** Delivers the handler's next due events, if any; returns how long to wait before the next. */
   async #step(lane: Lane): Promise<number> {
     const { outbox, handler } = lane;
     const pending = await outbox.nextDelivery(handler.name);
     if (!pending) return this.#pollIntervalMs;
     const dueInMs = (pending.nextAttemptAt?.getTime() ?? 0) - Date.now();
     if (dueInMs > 0) return Math.min(dueInMs, this.#pollIntervalMs);
-    const { sequence, event } = pending.event;
-    try {
-      await handler.deliver(event);
-    } catch (error) {
-      const attempts = pending.attempts + 1;
-      const dead = attempts >= this.#attemptsMax;
-      const delayMs = this.retryDelayMs(attempts);
-      const fields = {
-        handler: handler.name,
-        event: event.id,
-        attempts,
-        error: describeError(error),
-      };
-      await outbox.recordFailure({
-        handler: handler.name,
-        sequence,
-        attempts,
-        nextAttemptAt: new Date(Date.now() + delayMs),
-        error: fields.error,
-        dead,
-      });
-      if (dead) {
-        this.#logger.error('event delivery gave up; the event is dead', fields);
-        return 0;
-      }
-      this.#logger.warn('event delivery failed; trying again later', { ...fields, delayMs });
-      return Math.min(delayMs, this.#pollIntervalMs);
+    if (pending.attempts > 0 || pending.redelivery || this.#batchSize === 1) {
+      const failedAfter = await this.#deliver(lane, pending.event);
+      if (failedAfter !== undefined) return this.#recordFailure(lane, pending, failedAfter);
+      await outbox.markDelivered(handler.name, pending.event.sequence);
+      return 0;
     }
-    await outbox.markDelivered(handler.name, sequence);
-    this.#logger.debug('event delivered', { handler: handler.name, event: event.id });
+    // A first try: the head and the events after it, then one cursor commit.
+    const events = await outbox.readAfter(pending.event.sequence - 1, this.#batchSize);
+    assert(events[0]?.sequence === pending.event.sequence, 'the batch starts at the head');
+    let delivered: number | undefined;
+    for (const event of events) {
+      if (this.#stopping) break;
+      const error = await this.#deliver(lane, event);
+      if (error !== undefined) {
+        if (delivered !== undefined) await outbox.markDelivered(handler.name, delivered);
+        const first = { event, attempts: 0, nextAttemptAt: undefined, redelivery: false };
+        return this.#recordFailure(lane, first, error);
+      }
+      delivered = event.sequence;
+    }
+    if (delivered !== undefined) await outbox.markDelivered(handler.name, delivered);
     return 0;
+  }
+
+  /** Hands one event to the handler; resolves with why it failed, or undefined when delivered. */
+  async #deliver(lane: Lane, { event }: OutboxEvent): Promise<{ error: unknown } | undefined> {
+    try {
+      await lane.handler.deliver(event);
+    } catch (error) {
+      return { error };
+    }
+    this.#logger.debug('event delivered', { handler: lane.handler.name, event: event.id });
+    return undefined;
+  }
+
+  /** Records a failed try; returns how long the handler waits before its next step. */
+  async #recordFailure(
+    lane: Lane,
+    pending: PendingDelivery,
+    failure: { error: unknown },
+  ): Promise<number> {
+    const { outbox, handler } = lane;
+    const { sequence, event } = pending.event;
+    const attempts = pending.attempts + 1;
+    const dead = attempts >= this.#attemptsMax;
+    const delayMs = this.retryDelayMs(attempts);
+    const fields = {
+      handler: handler.name,
+      event: event.id,
+      attempts,
+      error: describeError(failure.error),
+    };
+    await outbox.recordFailure({
+      handler: handler.name,
+      sequence,
+      attempts,
+      nextAttemptAt: new Date(Date.now() + delayMs),
+      error: fields.error,
+      dead,
+    });
+    if (dead) {
+      this.#logger.error('event delivery gave up; the event is dead', fields);
+      return 0;
+    }
+    this.#logger.warn('event delivery failed; trying again later', { ...fields, delayMs });
+    return Math.min(delayMs, this.#pollIntervalMs);
   }
 
   #sleep(lane: Lane, ms: number): Promise<void> {

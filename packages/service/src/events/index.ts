@@ -7,6 +7,7 @@ export {
 } from './callback.js';
 export {
   deliveryAttemptsMax,
+  deliveryBatchSizeDefault,
   EventDispatcher,
   type EventDispatcherOptions,
   type HandlerStatus,

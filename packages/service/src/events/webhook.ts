@@ -1,4 +1,6 @@
 // The HTTP webhook handler: POSTs the event as JSON, signed; any 2xx answer means delivered.
+import http from 'node:http';
+import https from 'node:https';
 import type { CryptoassetsEvent } from '@cryptoassets/ledger';
 import {
   describeError,
@@ -10,6 +12,8 @@ import { eventIdHeader, eventNameHeader, signatureHeader, signBody } from './sig
 
 /** Most bytes of a receiver's answer that are read (to quote it in the failure record). */
 export const webhookResponseBytesMax = 2_048;
+/** Connections kept open to one webhook URL (deliveries to a handler run one at a time). */
+export const webhookSocketsMax = 2;
 
 export type WebhookHandlerOptions = {
   readonly name: string;
@@ -23,58 +27,118 @@ export type WebhookHandlerOptions = {
 export function createWebhookHandler(options: WebhookHandlerOptions): EventHandler {
   const { name, url, secret, timeoutMs } = options;
   const shownUrl = displayUrl(url);
+  const target = parseTarget(name, url, shownUrl);
+  const transport = target.protocol === 'https:' ? https : http;
+  // Kept-alive connections: a new TCP (and TLS) handshake per event costs more than the POST.
+  const agent = new transport.Agent({ keepAlive: true, maxSockets: webhookSocketsMax });
   return {
     name,
     deliver: async (event: CryptoassetsEvent) => {
       const body = serializeEvent(event);
       const headers: Record<string, string> = {
         'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
         [eventIdHeader]: event.id,
         [eventNameHeader]: event.name,
       };
       if (secret !== undefined) headers[signatureHeader] = signBody(body, secret);
-      let response: Response;
-      let answer: string;
+      let answer: WebhookAnswer;
       try {
-        response = await fetch(url, {
-          method: 'POST',
-          headers,
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        answer = await readLimited(response, webhookResponseBytesMax);
+        answer = await post({ transport, agent, target, headers, body, timeoutMs });
       } catch (error) {
         throw new EventDeliveryFailed(name, `POST ${shownUrl}: ${describeError(error)}`, {
           cause: error,
         });
       }
-      if (response.status < 200 || response.status > 299)
+      if (answer.status < 200 || answer.status > 299)
         throw new EventDeliveryFailed(
           name,
-          `POST ${shownUrl} answered ${response.status}${answer ? `: ${answer}` : ''}`,
+          `POST ${shownUrl} answered ${answer.status}${answer.text ? `: ${answer.text}` : ''}`,
         );
     },
   };
 }
 
-/** Reads at most `bytesMax` of the answer as text and drops the rest. */
-async function readLimited(response: Response, bytesMax: number): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
+type WebhookAnswer = { readonly status: number; readonly text: string };
+
+type PostOptions = {
+  readonly transport: typeof http | typeof https;
+  readonly agent: http.Agent;
+  readonly target: URL;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly timeoutMs: number;
+};
+
+/** A reused connection that the receiver had closed while idle: safe to try on a new one. */
+class StaleConnection extends Error {}
+
+/**
+ * One POST. When a kept-alive connection turns out closed by the receiver before any answer, the
+ * POST goes once more on a new connection: a webhook may arrive twice, never not at all.
+ */
+async function post(options: PostOptions): Promise<WebhookAnswer> {
   try {
-    while (bytes < bytesMax) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      bytes += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
+    return await postOnce(options);
+  } catch (error) {
+    if (!(error instanceof StaleConnection)) throw error;
+    return postOnce(options);
   }
-  return Buffer.concat(chunks).subarray(0, bytesMax).toString('utf8').trim();
+}
+
+/** Sends the request; reads at most `webhookResponseBytesMax` of the answer and stops there. */
+function postOnce(options: PostOptions): Promise<WebhookAnswer> {
+  const { transport, agent, target, headers, body, timeoutMs } = options;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      outcome();
+    };
+    const request = transport.request(target, { method: 'POST', headers, agent }, (response) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      const finish = () => {
+        const text = Buffer.concat(chunks).subarray(0, webhookResponseBytesMax).toString('utf8');
+        settle(() => resolve({ status: response.statusCode ?? 0, text: text.trim() }));
+      };
+      response.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        bytes += chunk.length;
+        if (bytes < webhookResponseBytesMax) return;
+        // Enough to quote: stop the transfer instead of draining an unbounded answer.
+        finish();
+        response.destroy();
+      });
+      response.on('end', finish);
+      response.on('error', (error) => settle(() => reject(error)));
+      response.on('close', () =>
+        settle(() => reject(new Error('the connection closed before the answer ended'))),
+      );
+    });
+    const timer = setTimeout(() => {
+      request.destroy(new Error(`no complete answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      const stale = request.reusedSocket && error.code === 'ECONNRESET';
+      settle(() => reject(stale ? new StaleConnection(error.message, { cause: error }) : error));
+    });
+    request.end(body);
+  });
+}
+
+function parseTarget(name: string, url: string, shownUrl: string): URL {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch (cause) {
+    throw new EventDeliveryFailed(name, `${shownUrl}: not a URL`, { cause });
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:')
+    throw new EventDeliveryFailed(name, `${shownUrl}: expected an http or https URL`);
+  return target;
 }
 
 /** The URL without credentials, query or fragment, for messages. */

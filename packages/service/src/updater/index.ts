@@ -15,5 +15,7 @@ export {
   type UpdaterBackend,
   type UpdaterLedger,
   type UpdateSummary,
+  updateBatchSizeDefault,
+  updateBatchSizeMax,
   updatesWaitingMax,
 } from './updater.js';

@@ -1,9 +1,17 @@
 // The transaction updater, deposit side: turns walletnotify hints, confirmation polls and
 // rescans into ledger deposit updates. A hint is never trusted: the node is always asked, and
 // every write goes through the ledger, so running any of them twice (or together) is harmless.
-import { type CoinConfig, createLogger, type Logger } from '@cryptoassets/core';
-import type { DepositReversalResult, Ledger } from '@cryptoassets/ledger';
-import type { BackendTransaction, NetworkBackend } from '../backend.js';
+// Txids that arrive while a batch is being handled wait together for the next one: the node is
+// asked about them in one batch request and the books take them in one database transaction, so
+// a burst of deposits costs a few round trips and commits instead of one of each per deposit.
+import { assert, type CoinConfig, createLogger, type Logger } from '@cryptoassets/core';
+import type {
+  DepositObservation,
+  DepositObservationResult,
+  Ledger,
+  Transaction,
+} from '@cryptoassets/ledger';
+import type { BackendTransaction, NetworkBackend, TransactionLookup } from '../backend.js';
 import { UpdaterBusy } from './errors.js';
 import { receivedTxids } from './txids.js';
 
@@ -15,19 +23,27 @@ export const pollBatchSizeMax = 10_000;
 export const updatesWaitingMax = 10_000;
 /** Distinct txids one rescan feeds through the updater; the rest wait for the next rescan. */
 export const rescanTxidsMax = 100_000;
+/** Txids one batch reads from the node and writes to the books in one transaction. */
+export const updateBatchSizeDefault = 100;
+export const updateBatchSizeMax = 1_000;
+/** Txids a rescan hands to the updater at once (below `updatesWaitingMax`). */
+const rescanChunkSize = 1_000;
 
 /** What the updater needs of the books. */
 export type UpdaterLedger = Pick<
   Ledger,
   | 'coin'
-  | 'recordDeposit'
+  | 'recordDepositObservations'
   | 'reverseDeposit'
   | 'listOpenDeposits'
   | 'listUnconfirmedBroadcasts'
   | 'recordBroadcastConfirmations'
 >;
 /** What the updater needs of the network. */
-export type UpdaterBackend = Pick<NetworkBackend, 'getTransaction' | 'listSinceBlock'>;
+export type UpdaterBackend = Pick<
+  NetworkBackend,
+  'getTransaction' | 'getTransactions' | 'listSinceBlock'
+>;
 
 export type TransactionUpdaterOptions = {
   readonly ledger: UpdaterLedger;
@@ -37,6 +53,15 @@ export type TransactionUpdaterOptions = {
   readonly pollBatchSize?: number;
   /** Block hash the next rescan starts after; undefined scans the whole wallet. */
   readonly rescanCursor?: string;
+  /** Most txids handled together (1..updateBatchSizeMax). */
+  readonly batchSize?: number;
+};
+
+/** A txid waiting for the next batch, and everyone waiting for its update. */
+type Job = {
+  /** A deposit the books track (from a poll): if the node forgot it, its credit is reversed. */
+  tracked: boolean;
+  readonly waiters: ((update: TxidUpdate) => void)[];
 };
 
 /**
@@ -93,8 +118,11 @@ export class TransactionUpdater {
   readonly #backend: UpdaterBackend;
   readonly #logger: Logger;
   readonly #pollBatchSize: number;
+  readonly #batchSize: number;
   #rescanCursor: string | undefined;
-  #tail: Promise<unknown> = Promise.resolve();
+  /** Txids waiting for the next batch, in arrival order. */
+  readonly #jobs = new Map<string, Job>();
+  #draining = false;
   #waiting = 0;
 
   constructor(options: TransactionUpdaterOptions) {
@@ -106,6 +134,10 @@ export class TransactionUpdater {
     if (!Number.isInteger(batch) || batch < 1 || batch > pollBatchSizeMax)
       throw new RangeError(`pollBatchSize must be 1..${pollBatchSizeMax}, got ${batch}`);
     this.#pollBatchSize = batch;
+    const together = options.batchSize ?? updateBatchSizeDefault;
+    if (!Number.isInteger(together) || together < 1 || together > updateBatchSizeMax)
+      throw new RangeError(`batchSize must be 1..${updateBatchSizeMax}, got ${together}`);
+    this.#batchSize = together;
     this.#rescanCursor = options.rescanCursor;
   }
 
@@ -116,7 +148,7 @@ export class TransactionUpdater {
 
   /** Updates the books from the node's view of a notified txid. Never rejects. */
   handleTxid(txid: string): Promise<TxidUpdate> {
-    return this.#serial(txid, () => this.#update(txid, false));
+    return this.#enqueue(txid, false);
   }
 
   /**
@@ -138,9 +170,7 @@ export class TransactionUpdater {
       });
       return summarize([], error);
     }
-    const results: TxidUpdate[] = [];
-    for (const deposit of open)
-      results.push(await this.#serial(deposit.txid, () => this.#update(deposit.txid, true)));
+    const results = await Promise.all(open.map((deposit) => this.#enqueue(deposit.txid, true)));
     const broadcasts = await this.#pollBroadcasts();
     return summarize(results, broadcasts.error, broadcasts.changed);
   }
@@ -214,9 +244,16 @@ export class TransactionUpdater {
     };
     report(0);
     const results: TxidUpdate[] = [];
-    for (const txid of txids.slice(0, total)) {
-      results.push(await this.handleTxid(txid));
-      report(results.length);
+    for (let start = 0; start < total; start += rescanChunkSize) {
+      const chunk = txids.slice(start, Math.min(start + rescanChunkSize, total));
+      let done = 0;
+      const updates = chunk.map((txid) =>
+        this.handleTxid(txid).then((update) => {
+          report(results.length + ++done);
+          return update;
+        }),
+      );
+      results.push(...(await Promise.all(updates)));
     }
     const summary = summarize(results, undefined);
     const truncated = txids.length > total;
@@ -224,29 +261,144 @@ export class TransactionUpdater {
     return { ...summary, since, lastBlock: listing.lastBlock, truncated };
   }
 
-  /** Runs updates one at a time, in call order; refuses when too many wait. */
-  #serial(txid: string, work: () => Promise<TxidUpdate>): Promise<TxidUpdate> {
+  /** Queues a txid for the next batch (joining it if already queued); refuses when too many wait. */
+  #enqueue(txid: string, tracked: boolean): Promise<TxidUpdate> {
     if (this.#waiting >= updatesWaitingMax) {
       const error = new UpdaterBusy(this.coin.symbol, updatesWaitingMax);
       this.#logger.warn('deposit update refused', { coin: this.coin.symbol, txid });
       return Promise.resolve(failed(txid, error));
     }
     this.#waiting++;
-    const run = this.#tail.then(work).finally(() => {
-      this.#waiting--;
+    return new Promise((resolve) => {
+      const job = this.#jobs.get(txid);
+      if (job) {
+        job.tracked ||= tracked;
+        job.waiters.push(resolve);
+      } else {
+        this.#jobs.set(txid, { tracked, waiters: [resolve] });
+      }
+      this.#drain();
     });
-    this.#tail = run.catch(() => undefined);
-    return run;
   }
 
-  async #update(txid: string, tracked: boolean): Promise<TxidUpdate> {
+  /** Handles waiting txids a batch at a time, one batch after the other, until none wait. */
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    void (async () => {
+      // Each pass removes at least one job, and jobs are bounded by `updatesWaitingMax`.
+      while (this.#jobs.size > 0) {
+        const batch: [string, Job][] = [];
+        for (const entry of this.#jobs) {
+          if (batch.length >= this.#batchSize) break;
+          batch.push(entry);
+        }
+        for (const [txid] of batch) this.#jobs.delete(txid);
+        const updates = await this.#updateBatch(batch);
+        for (const [index, [, job]] of batch.entries()) {
+          const update = updates[index];
+          assert(update !== undefined, 'an update per txid');
+          this.#waiting -= job.waiters.length;
+          for (const resolve of job.waiters) resolve(update);
+        }
+      }
+      this.#draining = false;
+    })();
+  }
+
+  /** Reads a batch of txids from the node and brings the books in line. Never rejects. */
+  async #updateBatch(batch: readonly (readonly [string, Job])[]): Promise<TxidUpdate[]> {
+    let lookups: TransactionLookup[];
     try {
-      const seen = await this.#backend.getTransaction(txid);
-      if (seen) return await this.#apply(seen);
-      if (!tracked) return { ...nothing(txid, 'unknown'), confirmations: undefined };
-      // A deposit we track that the node forgot: not in the chain as far as we can tell.
+      lookups = await this.#backend.getTransactions(batch.map(([txid]) => txid));
+      assert(lookups.length === batch.length, 'a lookup per txid');
+    } catch (error) {
+      this.#logger.error('deposit update failed: cannot read the node', {
+        coin: this.coin.symbol,
+        txids: batch.length,
+        error: text(error),
+      });
+      return batch.map(([txid]) => failed(txid, error));
+    }
+    const updates = new Map<string, TxidUpdate>();
+    const seen: BackendTransaction[] = [];
+    for (const [index, lookup] of lookups.entries()) {
+      const [txid, job] = batch[index] as readonly [string, Job];
+      if (lookup.error !== undefined) {
+        this.#logger.error('deposit update failed', {
+          coin: this.coin.symbol,
+          txid,
+          error: text(lookup.error),
+        });
+        updates.set(txid, failed(txid, lookup.error));
+      } else if (lookup.transaction) {
+        seen.push(lookup.transaction);
+      } else if (!job.tracked) {
+        updates.set(txid, nothing(txid, 'unknown'));
+      } else {
+        updates.set(txid, await this.#gone(txid));
+      }
+    }
+    for (const update of await this.#apply(seen)) updates.set(update.txid, update);
+    return batch.map(([txid]) => updates.get(txid) ?? failed(txid, new Error('not handled')));
+  }
+
+  /**
+   * Records the node's view of these transactions in one database transaction; when that fails
+   * for a reason other than a conflict, each is tried alone so one bad transaction fails alone.
+   */
+  async #apply(seen: readonly BackendTransaction[]): Promise<TxidUpdate[]> {
+    if (seen.length === 0) return [];
+    const observations = seen.map(observationOf);
+    try {
+      const results = await this.#ledger.recordDepositObservations(observations);
+      return results.map((result) => this.#report(result));
+    } catch (error) {
+      if (seen.length === 1)
+        return [this.#applyFailed(observations[0] as DepositObservation, error)];
+    }
+    const updates: TxidUpdate[] = [];
+    for (const observation of observations) {
+      try {
+        const [result] = await this.#ledger.recordDepositObservations([observation]);
+        assert(result !== undefined, 'a result per observation');
+        updates.push(this.#report(result));
+      } catch (error) {
+        updates.push(this.#applyFailed(observation, error));
+      }
+    }
+    return updates;
+  }
+
+  #applyFailed(observation: DepositObservation, error: unknown): TxidUpdate {
+    this.#logger.error('deposit update failed', {
+      coin: this.coin.symbol,
+      txid: observation.txid,
+      error: text(error),
+    });
+    return failed(observation.txid, error);
+  }
+
+  /** Logs what an observation changed and turns it into the caller's update. */
+  #report(result: DepositObservationResult): TxidUpdate {
+    const { txid, confirmations } = result;
+    this.#logReversals(txid, confirmations, result.reversedNow);
+    if (result.creditedNow > 0)
+      this.#logger.info('deposit credited', { coin: this.coin.symbol, txid, confirmations });
+    return {
+      ...nothing(txid, 'updated'),
+      confirmations,
+      deposits: result.deposits,
+      creditedNow: result.creditedNow,
+      reversedNow: result.reversedNow.length,
+    };
+  }
+
+  /** A deposit we track that the node forgot: not in the chain as far as we can tell. */
+  async #gone(txid: string): Promise<TxidUpdate> {
+    try {
       const reversal = await this.#ledger.reverseDeposit({ txid, confirmations: 0 });
-      this.#logReversals(txid, reversal);
+      this.#logReversals(txid, reversal.networkTransaction?.confirmations, reversal.reversedNow);
       return {
         ...nothing(txid, 'gone'),
         deposits: reversal.deposits.length,
@@ -262,50 +414,23 @@ export class TransactionUpdater {
     }
   }
 
-  /** Brings the books in line with the node's view of one transaction. */
-  async #apply(seen: BackendTransaction): Promise<TxidUpdate> {
-    const { txid, confirmations } = seen;
-    // Below the threshold (shallow, back in the mempool, conflicted): tracked deposits are updated
-    // and any credit taken back in one step, before new outputs are recorded uncredited.
-    const shallow = confirmations < this.coin.confirmations;
-    let reversal: DepositReversalResult | undefined;
-    if (shallow) reversal = await this.#ledger.reverseDeposit({ txid, confirmations });
-    const known = new Set(reversal?.addresses ?? []);
-    let deposits = reversal?.deposits.length ?? 0;
-    let creditedNow = 0;
-    let recorded = 0;
-    for (const { address, amount } of seen.received) {
-      if (known.has(address)) continue;
-      const result = await this.#ledger.recordDeposit({
-        txid,
-        address,
-        amount,
-        confirmations: Math.max(0, confirmations),
-      });
-      if (!result) continue;
-      recorded++;
-      if (result.creditedNow) creditedNow++;
-    }
-    deposits += recorded;
-    // New outputs of a conflicted transaction were recorded at 0: record the conflict too.
-    if (confirmations < 0 && recorded > 0)
-      await this.#ledger.reverseDeposit({ txid, confirmations });
-    if (reversal) this.#logReversals(txid, reversal);
-    if (creditedNow > 0)
-      this.#logger.info('deposit credited', { coin: this.coin.symbol, txid, confirmations });
-    const reversedNow = reversal?.reversedNow.length ?? 0;
-    return { ...nothing(txid, 'updated'), confirmations, deposits, creditedNow, reversedNow };
-  }
-
-  #logReversals(txid: string, reversal: DepositReversalResult): void {
-    if (reversal.reversedNow.length === 0) return;
+  #logReversals(
+    txid: string,
+    confirmations: number | undefined,
+    reversedNow: readonly Transaction[],
+  ): void {
+    if (reversedNow.length === 0) return;
     this.#logger.warn('deposit credit reversed', {
       coin: this.coin.symbol,
       txid,
-      confirmations: reversal.networkTransaction?.confirmations,
-      deposits: reversal.reversedNow.map((deposit) => deposit.id),
+      confirmations,
+      deposits: reversedNow.map((deposit) => deposit.id),
     });
   }
+}
+
+function observationOf(seen: BackendTransaction): DepositObservation {
+  return { txid: seen.txid, confirmations: seen.confirmations, received: seen.received };
 }
 
 function nothing(txid: string, status: TxidUpdateStatus): TxidUpdate {

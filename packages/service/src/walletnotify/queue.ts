@@ -1,5 +1,5 @@
-// A bounded queue that hands txids to the callback in arrival order, a few at a time, so that
-// one txid's wait on the node overlaps another's write to the books.
+// A bounded queue that hands txids to the callback in arrival order, many at a time, so that
+// txids arriving in a burst reach the updater together and share its batches.
 import type { Logger } from '@cryptoassets/core';
 
 export type OnTxid = (txid: string) => void | Promise<void>;
@@ -25,8 +25,9 @@ export type TxidQueueOptions = {
   readonly concurrency?: number;
 };
 
-export const txidConcurrencyDefault = 4;
-export const txidConcurrencyMax = 16;
+/** Twice the updater's batch, so the next batch fills while one is being handled. */
+export const txidConcurrencyDefault = 200;
+export const txidConcurrencyMax = 1_000;
 
 export function createTxidQueue(options: TxidQueueOptions): TxidQueue {
   const { onTxid, logger, queueLengthMax, source } = options;
