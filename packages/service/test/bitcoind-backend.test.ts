@@ -1,17 +1,21 @@
 // The bitcoind backend against a real regtest litecoind: addresses, payments, batched sends with
-// one fee, reconciliation, exact amounts and typed errors.
-import { type CoinConfig, formatAmount, parseAmount } from '@cryptoassets/core';
+// one fee, batched lookups, reconciliation, exact amounts and typed errors.
+import { type CoinConfig, formatAmount, InvalidValueError, parseAmount } from '@cryptoassets/core';
 import { BadAddress, createBackend } from '@cryptoassets/ledger';
 import { testCoin } from '@cryptoassets/ledger/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AddressAmount } from '../src/backend.js';
-import { BitcoindBackend, createBitcoindBackend } from '../src/bitcoind/backend.js';
+import {
+  BitcoindBackend,
+  createBitcoindBackend,
+  transactionLookupsMax,
+} from '../src/bitcoind/backend.js';
 import {
   BitcoindConnectionError,
   BitcoindRpcError,
   bitcoindErrorCodes,
 } from '../src/bitcoind/errors.js';
-import { RpcClient } from '../src/bitcoind/rpc-client.js';
+import { batchCallsMax, RpcClient } from '../src/bitcoind/rpc-client.js';
 import {
   coinbaseMaturityBlocks,
   type Litecoind,
@@ -140,6 +144,82 @@ describe.runIf(requireLitecoind())('bitcoind backend on litecoind regtest', () =
       '0.1',
     )) as string;
     expect(await backend.getTransaction(txid)).toBeUndefined();
+  });
+
+  it('looks up several txids in one batch: known, unknown and repeated, in order', async () => {
+    const backend = await freshBackend();
+    const txid = await fund(backend, ltc('0.12345678'));
+    const unknown = 'ab'.repeat(32);
+    const batches = vi.spyOn(backend.client, 'callBatch');
+
+    const lookups = await backend.getTransactions([txid, unknown, txid]);
+    expect(batches).toHaveBeenCalledTimes(1);
+    expect(lookups.map((lookup) => lookup.txid)).toEqual([txid, unknown, txid]);
+    expect(lookups.map((lookup) => lookup.error)).toEqual([undefined, undefined, undefined]);
+    expect(lookups[1]?.transaction).toBeUndefined();
+    for (const index of [0, 2]) {
+      const found = lookups[index]?.transaction;
+      expect(found?.txid).toBe(txid);
+      expect(found?.confirmations).toBe(1);
+      expect(found?.received.map((output) => output.amount)).toEqual([12_345_678n]);
+      expect(found?.sent).toEqual([]);
+    }
+    expect(lookups[0]?.transaction).toEqual(await backend.getTransaction(txid));
+    expect(await backend.getTransactions([])).toEqual([]);
+  });
+
+  it('splits more than batchCallsMax lookups into batches and keeps their order', async () => {
+    const backend = await freshBackend();
+    const first = await fund(backend, ltc('1'));
+    const second = await fund(backend, ltc('2'));
+    const unknown = 'cd'.repeat(32);
+    const count = batchCallsMax + 30;
+    const cycle = [first, unknown, second];
+    const txids = Array.from({ length: count }, (_, index) => cycle[index % 3] as string);
+    const batches = vi.spyOn(backend.client, 'callBatch');
+
+    const lookups = await backend.getTransactions(txids);
+    expect(batches.mock.calls.map(([, paramsList]) => paramsList.length)).toEqual([
+      batchCallsMax,
+      count - batchCallsMax,
+    ]);
+    expect(lookups.map((lookup) => lookup.txid)).toEqual(txids);
+    const amounts = new Map([
+      [first, [ltc('1')]],
+      [second, [ltc('2')]],
+    ]);
+    for (const lookup of lookups) {
+      expect(lookup.error).toBeUndefined();
+      expect(lookup.transaction?.txid).toBe(lookup.txid === unknown ? undefined : lookup.txid);
+      expect(lookup.transaction?.received.map((output) => output.amount)).toEqual(
+        amounts.get(lookup.txid),
+      );
+    }
+  });
+
+  it('refuses malformed txids and too many at once before calling the node', async () => {
+    const backend = await freshBackend();
+    const txid = await fund(backend, ltc('0.5'));
+    const batches = vi.spyOn(backend.client, 'callBatch');
+    for (const bad of [txid.toUpperCase(), txid.slice(1), `${txid}00`, 'not-a-txid', '']) {
+      await expect(backend.getTransactions([txid, bad])).rejects.toThrow(InvalidValueError);
+    }
+    const tooMany = Array.from({ length: transactionLookupsMax + 1 }, () => txid);
+    await expect(backend.getTransactions(tooMany)).rejects.toThrow(InvalidValueError);
+    expect(batches).not.toHaveBeenCalled();
+  });
+
+  it('reports an error of the node per lookup, not as an unknown transaction', async () => {
+    const missingUrl = new URL('wallet/no-such-wallet', node.nodeUrl).href;
+    const missing = new BitcoindBackend({ coin: coinFor(missingUrl) });
+    const txids = ['ef'.repeat(32), '01'.repeat(32)];
+    const lookups = await missing.getTransactions(txids);
+    expect(lookups.map((lookup) => lookup.txid)).toEqual(txids);
+    for (const lookup of lookups) {
+      expect(lookup.transaction).toBeUndefined();
+      expect(lookup.error).toBeInstanceOf(BitcoindRpcError);
+      expect((lookup.error as BitcoindRpcError).rpcCode).toBe(bitcoindErrorCodes.walletNotFound);
+    }
   });
 
   it('sends several outputs in one transaction, charged one fee, and finds it again', async () => {

@@ -2,10 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BitcoindConnectionError, BitcoindResponseError, BitcoindRpcError } from './errors.js';
-import { RpcClient } from './rpc-client.js';
+import { batchCallsMax, RpcClient } from './rpc-client.js';
 
+type RpcRequest = { method: string; params: unknown[]; id: unknown };
+
+/** `batch` holds the calls of an array body (then `method` is empty); undefined otherwise. */
 type Handler = (
-  request: { method: string; params: unknown[]; id: unknown; path: string; auth: string },
+  request: RpcRequest & { path: string; auth: string; batch: RpcRequest[] | undefined },
   response: ServerResponse,
   raw: IncomingMessage,
 ) => void;
@@ -21,21 +24,22 @@ afterEach(async () => {
   }
 });
 
-/** A local HTTP server speaking just enough JSON-RPC; counts the calls it receives. */
+/**
+ * A local HTTP server speaking just enough JSON-RPC, single calls and batches (array bodies);
+ * records the method of every call it receives, each call of a batch on its own.
+ */
 async function fakeNode(handler: Handler, port = 0): Promise<FakeNode> {
   const calls: string[] = [];
   const server = createServer((raw, response) => {
     const chunks: Buffer[] = [];
     raw.on('data', (chunk: Buffer) => chunks.push(chunk));
     raw.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        method: string;
-        params: unknown[];
-        id: unknown;
-      };
-      calls.push(body.method);
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RpcRequest | RpcRequest[];
+      const batch = Array.isArray(body) ? body : undefined;
+      const single = Array.isArray(body) ? { method: '', params: [], id: null } : body;
+      calls.push(...(batch ?? [single]).map((call) => call.method));
       handler(
-        { ...body, path: raw.url ?? '', auth: raw.headers.authorization ?? '' },
+        { ...single, batch, path: raw.url ?? '', auth: raw.headers.authorization ?? '' },
         response,
         raw,
       );
@@ -200,6 +204,173 @@ describe('RpcClient', () => {
     const send = await rejection(client.call('sendtoaddress', ['x', '1']), BitcoindConnectionError);
     expect(send.requestMayHaveArrived).toBe(true);
     expect(node.calls).toEqual(['sendtoaddress']);
+  });
+});
+
+describe('RpcClient.callBatch', () => {
+  const txid = (n: number): string => n.toString(16).padStart(64, '0');
+
+  /** Answers each call of a batch with its own first parameter, in the order `arrange` gives. */
+  const echoBatch =
+    (arrange: (calls: RpcRequest[]) => RpcRequest[] = (calls) => calls): Handler =>
+    (request, response) => {
+      const items = arrange([...(request.batch ?? [])]).map(
+        (call) =>
+          `{"result":{"txid":${JSON.stringify(call.params[0])},"amount":0.00000001},"error":null,"id":${JSON.stringify(call.id)}}`,
+      );
+      reply(response, 200, `[${items.join(',')}]`);
+    };
+
+  it('sends one array request and returns the answers in call order, whatever the answer order', async () => {
+    const requests: RpcRequest[][] = [];
+    const reversed = echoBatch((calls) => calls.reverse());
+    const node = await fakeNode((request, response, raw) => {
+      requests.push(request.batch ?? []);
+      reversed(request, response, raw);
+    });
+    const client = new RpcClient({ url: node.url });
+    const answers = await client.callBatch('gettransaction', [
+      [txid(1), true],
+      [txid(2), true],
+      [txid(3), true],
+    ]);
+    expect(answers).toEqual([
+      { ok: true, result: { txid: txid(1), amount: '0.00000001' } },
+      { ok: true, result: { txid: txid(2), amount: '0.00000001' } },
+      { ok: true, result: { txid: txid(3), amount: '0.00000001' } },
+    ]);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.map((call) => call.params)).toEqual([
+      [txid(1), true],
+      [txid(2), true],
+      [txid(3), true],
+    ]);
+    expect(new Set(requests[0]?.map((call) => call.id)).size).toBe(3);
+    expect(node.calls).toEqual(['gettransaction', 'gettransaction', 'gettransaction']);
+
+    // Ids keep growing across requests: a second batch is matched by its own ids.
+    const again = await client.callBatch('gettransaction', [[txid(4), true]]);
+    expect(again).toEqual([{ ok: true, result: { txid: txid(4), amount: '0.00000001' } }]);
+    expect(requests[1]?.[0]?.id).not.toBe(requests[0]?.[0]?.id);
+  });
+
+  it('makes the error of one call the answer of that call alone, with its rpcCode', async () => {
+    const node = await fakeNode((request, response) => {
+      const items = (request.batch ?? []).map((call, index) =>
+        index === 1
+          ? `{"result":null,"error":{"code":-5,"message":"Invalid or non-wallet transaction id"},"id":${JSON.stringify(call.id)}}`
+          : `{"result":${index},"error":null,"id":${JSON.stringify(call.id)}}`,
+      );
+      reply(response, 200, `[${items.join(',')}]`);
+    });
+    const answers = await new RpcClient({ url: node.url }).callBatch('gettransaction', [
+      [txid(1)],
+      [txid(2)],
+      [txid(3)],
+    ]);
+    expect(answers.map((answer) => answer.ok)).toEqual([true, false, true]);
+    expect(answers[0]).toEqual({ ok: true, result: 0 });
+    expect(answers[2]).toEqual({ ok: true, result: 2 });
+    const failed = answers[1];
+    expect(failed?.ok).toBe(false);
+    if (failed?.ok !== false) throw new Error('expected the second call to fail');
+    expect(failed.error).toBeInstanceOf(BitcoindRpcError);
+    expect(failed.error.rpcCode).toBe(-5);
+    expect(failed.error.method).toBe('gettransaction');
+    expect(failed.error.message).toContain('Invalid or non-wallet transaction id');
+  });
+
+  it('refuses to batch a call that moves money, and batches of 0 or above batchCallsMax calls', async () => {
+    const node = await fakeNode(echoBatch());
+    const client = new RpcClient({ url: node.url });
+    await expect(client.callBatch('sendmany', [['', { a: '1.0' }]])).rejects.toThrow(/sendmany/);
+    await expect(client.callBatch('sendtoaddress', [['x', '1']])).rejects.toThrow();
+    await expect(client.callBatch('gettransaction', [])).rejects.toThrow(/1\.\.100/);
+    const tooMany = Array.from({ length: batchCallsMax + 1 }, (_, n) => [txid(n)]);
+    await expect(client.callBatch('gettransaction', tooMany)).rejects.toThrow(/1\.\.100/);
+    expect(node.calls).toEqual([]);
+
+    const most = await client.callBatch('gettransaction', tooMany.slice(1));
+    expect(most).toHaveLength(batchCallsMax);
+    expect(most.at(-1)).toEqual({
+      ok: true,
+      result: { txid: txid(batchCallsMax), amount: '0.00000001' },
+    });
+  });
+
+  it('refuses an answer that leaves a call out or answers an id it was not asked', async () => {
+    const missing = await fakeNode(echoBatch((calls) => calls.slice(0, -1)));
+    const left = await rejection(
+      new RpcClient({ url: missing.url }).callBatch('gettransaction', [[txid(1)], [txid(2)]]),
+      BitcoindResponseError,
+    );
+    expect(left.message).toMatch(/without call 1/);
+
+    const unknown = await fakeNode(
+      echoBatch((calls) =>
+        calls.map((call, index) => (index === 0 ? { ...call, id: 9_999 } : call)),
+      ),
+    );
+    const stranger = await rejection(
+      new RpcClient({ url: unknown.url }).callBatch('gettransaction', [[txid(1)], [txid(2)]]),
+      BitcoindResponseError,
+    );
+    expect(stranger.message).toMatch(/unknown id/);
+
+    const twice = await fakeNode(
+      echoBatch((calls) => calls.map((call) => ({ ...call, id: calls[0]?.id }))),
+    );
+    await expect(
+      new RpcClient({ url: twice.url }).callBatch('gettransaction', [[txid(1)], [txid(2)]]),
+    ).rejects.toThrow(BitcoindResponseError);
+  });
+
+  it('throws the error of a node that refuses the whole batch as BitcoindRpcError', async () => {
+    const node = await fakeNode((_request, response) =>
+      reply(
+        response,
+        500,
+        '{"result":null,"error":{"code":-32700,"message":"Parse error"},"id":null}',
+      ),
+    );
+    const error = await rejection(
+      new RpcClient({ url: node.url }).callBatch('gettransaction', [[txid(1)], [txid(2)]]),
+      BitcoindRpcError,
+    );
+    expect(error.rpcCode).toBe(-32700);
+    expect(error.method).toBe('gettransaction');
+  });
+
+  it('reports a refused password as BitcoindResponseError with the HTTP status', async () => {
+    const node = await fakeNode((_request, response) => reply(response, 401, ''));
+    const error = await rejection(
+      new RpcClient({ url: node.url }).callBatch('gettransaction', [[txid(1)]]),
+      BitcoindResponseError,
+    );
+    expect(error.httpStatus).toBe(401);
+    expect(error.message).toMatch(/HTTP 401/);
+    expect(error.message).not.toContain('s3cret');
+  });
+
+  it('retries a batch whose connection was reset, like a single read', async () => {
+    let resets = 1;
+    const echo = echoBatch();
+    const node = await fakeNode((request, response, raw) => {
+      if (resets-- > 0) {
+        raw.socket.destroy();
+        return;
+      }
+      echo(request, response, raw);
+    });
+    const client = new RpcClient({ url: node.url, retriesMax: 3, retryDelayMs: 10 });
+    const answers = await client.callBatch('gettransaction', [[txid(1)], [txid(2)]]);
+    expect(answers.map((answer) => answer.ok)).toEqual([true, true]);
+    expect(node.calls).toEqual([
+      'gettransaction',
+      'gettransaction',
+      'gettransaction',
+      'gettransaction',
+    ]);
   });
 });
 
