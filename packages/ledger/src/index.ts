@@ -60,6 +60,7 @@ export {
   networkFeeAccountName,
   type OpenDeposit,
   openLedger,
+  receivedPerObservationMax,
   type SendOptions,
   type TransactionFilter,
   type TransferOptions,

@@ -1263,12 +1263,13 @@ export class Ledger {
     let creditedNow = 0;
     for (const { address, amount } of observation.received) {
       if (known.has(address)) continue;
-      const result = await this.#recordDepositIn(tx, run, {
-        txid,
-        address,
-        amount,
-        confirmations: Math.max(0, confirmations),
-      });
+      // A conflicted transaction's new outputs get their event from the reversal below.
+      const result = await this.#recordDepositIn(
+        tx,
+        run,
+        { txid, address, amount, confirmations: Math.max(0, confirmations) },
+        { event: confirmations >= 0 },
+      );
       if (!result) continue;
       recorded++;
       if (result.creditedNow) creditedNow++;
@@ -1293,6 +1294,7 @@ export class Ledger {
     tx: Tx,
     run: StatementRunner,
     update: DepositUpdate,
+    options: { readonly event: boolean } = { event: true },
   ): Promise<DepositResult | undefined> {
     const statements = this.#deposits;
     const [addressRow] = (await run(statements.findAddress.bind(update.address))).rows;
@@ -1323,7 +1325,7 @@ export class Ledger {
       assert(inserted.rows[0] !== undefined, 'deposit: the insert returned no row');
       const transaction = mapTransaction(inserted.rows[0]);
       if (deep) await this.#creditBalances(run, transaction, address.accountId);
-      await this.#depositEvent(run, transaction, network, address, true);
+      if (options.event) await this.#depositEvent(run, transaction, network, address, true);
       return { transaction, networkTransaction: network, creditedNow: deep };
     }
     let transaction = await this.#checkDepositAmount(tx, mapTransaction(existing), update.amount);
@@ -1336,7 +1338,7 @@ export class Ledger {
       transaction = mapTransaction(credited.rows[0]);
       await this.#creditBalances(run, transaction, address.accountId);
     }
-    await this.#depositEvent(run, transaction, network, address, false);
+    if (options.event) await this.#depositEvent(run, transaction, network, address, false);
     return { transaction, networkTransaction: network, creditedNow };
   }
 
@@ -1828,7 +1830,9 @@ function checkTxid(txid: string): void {
 }
 
 function checkObservation(observation: DepositObservation, field: string): DepositObservation {
-  checkTxid(observation.txid);
+  const { txid } = observation;
+  if (typeof txid !== 'string' || txid.length === 0 || txid.length > txidLengthMax)
+    throw new InvalidValueError(`${field}.txid`, 'expected a transaction id');
   const { confirmations, received } = observation;
   if (
     !Number.isSafeInteger(confirmations) ||

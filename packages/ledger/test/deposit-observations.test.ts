@@ -574,6 +574,8 @@ for (const dialect of await dialectsUnderTest()) {
           state: 'incoming',
         }),
       );
+      // One event, at the count the node reported: none for a state that was never committed.
+      expect(events.filter((data) => data.transaction_id === deposit.id)).toHaveLength(1);
       expect(events.every((data) => data.transaction_id === deposit.id && !data.credited)).toBe(
         true,
       );
@@ -660,7 +662,7 @@ for (const dialect of await dialectsUnderTest()) {
       for (const txid of ['', 'f'.repeat(129)]) {
         await expectInvalidValue(
           ledger.recordDepositObservations([good, observation(txid, 3, [bobAddress, 1n])]),
-          'txid',
+          'observations[1].txid',
         );
       }
 

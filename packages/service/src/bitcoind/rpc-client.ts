@@ -309,6 +309,7 @@ function readBatchResponse(
     if (!isRecord(item) || !Number.isInteger(index) || index < 0 || index >= count) {
       throw new BitcoindResponseError(context, 'batch answer with an unknown id');
     }
+    if (answers.has(index)) throw new BitcoindResponseError(context, 'batch answer twice');
     answers.set(index, readAnswer(context, item));
   }
   return Array.from({ length: count }, (_, index) => {

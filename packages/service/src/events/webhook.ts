@@ -62,6 +62,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): EventHandl
 type WebhookAnswer = { readonly status: number; readonly text: string };
 
 type PostOptions = {
+  /** For the whole POST: a second try gets what the first left. */
   readonly transport: typeof http | typeof https;
   readonly agent: http.Agent;
   readonly target: URL;
@@ -78,11 +79,13 @@ class StaleConnection extends Error {}
  * POST goes once more on a new connection: a webhook may arrive twice, never not at all.
  */
 async function post(options: PostOptions): Promise<WebhookAnswer> {
+  const deadlineMs = Date.now() + options.timeoutMs;
   try {
     return await postOnce(options);
   } catch (error) {
-    if (!(error instanceof StaleConnection)) throw error;
-    return postOnce(options);
+    const leftMs = deadlineMs - Date.now();
+    if (!(error instanceof StaleConnection) || leftMs <= 0) throw error;
+    return postOnce({ ...options, timeoutMs: leftMs });
   }
 }
 
