@@ -294,10 +294,19 @@ export class TransactionUpdater {
           batch.push(entry);
         }
         for (const [txid] of batch) this.#jobs.delete(txid);
-        const updates = await this.#updateBatch(batch);
-        for (const [index, [, job]] of batch.entries()) {
-          const update = updates[index];
-          assert(update !== undefined, 'an update per txid');
+        let updates: TxidUpdate[];
+        try {
+          updates = await this.#updateBatch(batch);
+        } catch (error) {
+          // #updateBatch handles every expected failure; this keeps the waiters from hanging.
+          this.#logger.error('deposit update failed', {
+            coin: this.coin.symbol,
+            error: text(error),
+          });
+          updates = batch.map(([txid]) => failed(txid, error));
+        }
+        for (const [index, [txid, job]] of batch.entries()) {
+          const update = updates[index] ?? failed(txid, new Error('no update'));
           this.#waiting -= job.waiters.length;
           for (const resolve of job.waiters) resolve(update);
         }
