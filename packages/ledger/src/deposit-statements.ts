@@ -101,7 +101,9 @@ export function compileDepositStatements(db: Tx) {
       creditedAtMarker,
     ]),
     creditTransaction: new QueryTemplate(creditTransaction, [idMarker, timeMarker]),
+    /** Adds the amount (negative to take back) to an account's balance. */
     creditAccount: new QueryTemplate(creditAccount, [amountMarker, idMarker]),
+    /** Adds the amount (negative to take back) to an address's balance. */
     creditAddress: new QueryTemplate(creditAddress, [amountMarker, idMarker]),
     accountName: new QueryTemplate(accountName, [idMarker]),
   };

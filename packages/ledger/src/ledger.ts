@@ -1256,7 +1256,7 @@ export class Ledger {
     const { txid, confirmations } = observation;
     const reversal =
       confirmations < this.coin.confirmations
-        ? await this.#reverseDepositIn(tx, { txid, confirmations })
+        ? await this.#reverseDepositIn(tx, run, { txid, confirmations })
         : undefined;
     const known = new Set(reversal?.addresses ?? []);
     let recorded = 0;
@@ -1276,7 +1276,7 @@ export class Ledger {
     }
     // New outputs of a conflicted transaction were recorded at 0: record the conflict too.
     if (confirmations < 0 && recorded > 0)
-      await this.#reverseDepositIn(tx, { txid, confirmations });
+      await this.#reverseDepositIn(tx, run, { txid, confirmations });
     return {
       txid,
       confirmations,
@@ -1324,33 +1324,34 @@ export class Ledger {
       );
       assert(inserted.rows[0] !== undefined, 'deposit: the insert returned no row');
       const transaction = mapTransaction(inserted.rows[0]);
-      if (deep) await this.#creditBalances(run, transaction, address.accountId);
+      if (deep) await this.#moveDepositBalances(run, transaction, transaction.amount);
       if (options.event) await this.#depositEvent(run, transaction, network, address, true);
       return { transaction, networkTransaction: network, creditedNow: deep };
     }
     let transaction = await this.#checkDepositAmount(tx, mapTransaction(existing), update.amount);
     if (transaction.state === 'reversed' && deep)
-      return this.#recreditDeposit(tx, transaction, network);
+      return this.#recreditDeposit(tx, run, transaction, network);
     const creditedNow = transaction.state === 'incoming' && deep;
     if (creditedNow) {
       const credited = await run(statements.creditTransaction.bind(transaction.id, now));
       assert(credited.rows[0] !== undefined, 'deposit: credited by someone else');
       transaction = mapTransaction(credited.rows[0]);
-      await this.#creditBalances(run, transaction, address.accountId);
+      await this.#moveDepositBalances(run, transaction, transaction.amount);
     }
     if (options.event) await this.#depositEvent(run, transaction, network, address, false);
     return { transaction, networkTransaction: network, creditedNow };
   }
 
-  async #creditBalances(run: StatementRunner, deposit: Transaction, accountId: number) {
+  /** Adds `deltaMinor` (negative to take back) to the deposit's account and address balances. */
+  async #moveDepositBalances(run: StatementRunner, deposit: Transaction, deltaMinor: bigint) {
+    const { receivingAccountId: accountId, addressId } = deposit;
+    assert(accountId !== null && addressId !== null, 'a deposit without account or address');
     const statements = this.#deposits;
-    const account = await run(statements.creditAccount.bind(deposit.amount, accountId));
-    const address = await run(
-      statements.creditAddress.bind(deposit.amount, deposit.addressId ?? -1),
-    );
+    const account = await run(statements.creditAccount.bind(deltaMinor, accountId));
+    const address = await run(statements.creditAddress.bind(deltaMinor, addressId));
     assert(
       account.numAffectedRows === 1n && address.numAffectedRows === 1n,
-      'deposit: credit lost',
+      'deposit: balance change lost',
     );
   }
 
@@ -1537,11 +1538,14 @@ export class Ledger {
         `expected a whole number -${confirmationsMax}..${this.coin.confirmations - 1}`,
       );
     }
-    return this.resolver.managed('reverse deposit', (tx) => this.#reverseDepositIn(tx, update));
+    return this.resolver.managed('reverse deposit', (tx, _attempt, run) =>
+      this.#reverseDepositIn(tx, run, update),
+    );
   }
 
   async #reverseDepositIn(
     tx: Tx,
+    run: StatementRunner,
     update: { readonly txid: string; readonly confirmations: number },
   ): Promise<DepositReversalResult> {
     const { confirmations } = update;
@@ -1571,7 +1575,7 @@ export class Ledger {
     for (const found of rows) {
       let deposit = mapTransaction(found);
       if (deposit.state === 'credited' || deposit.state === 'processed') {
-        deposit = await this.#reverseCredit(tx, deposit, network.id);
+        deposit = await this.#reverseCredit(tx, run, deposit, network.id);
         reversedNow.push(deposit);
       }
       await this.events.recordTransactionUpdate(tx, deposit.id);
@@ -1584,6 +1588,7 @@ export class Ledger {
   /** Takes a deposit's credit back with a compensating `deposit_reversal` entry. */
   async #reverseCredit(
     tx: Tx,
+    run: StatementRunner,
     deposit: Transaction,
     networkTransactionId: number,
   ): Promise<Transaction> {
@@ -1596,16 +1601,7 @@ export class Ledger {
       .where('state', 'in', ['credited', 'processed'])
       .returningAll()
       .executeTakeFirstOrThrow();
-    await tx
-      .updateTable('account')
-      .set({ balance: sql`balance - ${deposit.amount}` })
-      .where('id', '=', accountId)
-      .execute();
-    await tx
-      .updateTable('address')
-      .set({ balance: sql`balance - ${deposit.amount}` })
-      .where('id', '=', addressId)
-      .execute();
+    await this.#moveDepositBalances(run, deposit, -deposit.amount);
     await this.#insertTransaction(tx, {
       wallet_id: deposit.walletId,
       kind: 'deposit_reversal',
@@ -1622,6 +1618,7 @@ export class Ledger {
   /** Credits a reversed deposit again with a `deposit_recredit` entry, and says so. */
   async #recreditDeposit(
     tx: Tx,
+    run: StatementRunner,
     deposit: Transaction,
     network: NetworkTransaction,
   ): Promise<DepositResult> {
@@ -1634,16 +1631,7 @@ export class Ledger {
       .where('state', '=', 'reversed')
       .returningAll()
       .executeTakeFirstOrThrow();
-    await tx
-      .updateTable('account')
-      .set({ balance: sql`balance + ${deposit.amount}` })
-      .where('id', '=', accountId)
-      .execute();
-    await tx
-      .updateTable('address')
-      .set({ balance: sql`balance + ${deposit.amount}` })
-      .where('id', '=', addressId)
-      .execute();
+    await this.#moveDepositBalances(run, deposit, deposit.amount);
     await this.#insertTransaction(tx, {
       wallet_id: deposit.walletId,
       kind: 'deposit_recredit',

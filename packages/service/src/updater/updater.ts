@@ -334,12 +334,7 @@ export class TransactionUpdater {
     for (const [index, lookup] of lookups.entries()) {
       const [txid, job] = batch[index] as readonly [string, Job];
       if (lookup.error !== undefined) {
-        this.#logger.error('deposit update failed', {
-          coin: this.coin.symbol,
-          txid,
-          error: text(lookup.error),
-        });
-        updates.set(txid, failed(txid, lookup.error));
+        updates.set(txid, this.#failed(txid, lookup.error));
       } else if (lookup.transaction) {
         seen.push(lookup.transaction);
       } else if (!job.tracked) {
@@ -363,8 +358,7 @@ export class TransactionUpdater {
       const results = await this.#ledger.recordDepositObservations(observations);
       return results.map((result) => this.#report(result));
     } catch (error) {
-      if (seen.length === 1)
-        return [this.#applyFailed(observations[0] as DepositObservation, error)];
+      if (seen.length === 1) return [this.#failed(observations[0]?.txid ?? '', error)];
     }
     const updates: TxidUpdate[] = [];
     for (const observation of observations) {
@@ -373,19 +367,20 @@ export class TransactionUpdater {
         assert(result !== undefined, 'a result per observation');
         updates.push(this.#report(result));
       } catch (error) {
-        updates.push(this.#applyFailed(observation, error));
+        updates.push(this.#failed(observation.txid, error));
       }
     }
     return updates;
   }
 
-  #applyFailed(observation: DepositObservation, error: unknown): TxidUpdate {
+  /** Logs why a txid's update failed and returns the failure. */
+  #failed(txid: string, error: unknown): TxidUpdate {
     this.#logger.error('deposit update failed', {
       coin: this.coin.symbol,
-      txid: observation.txid,
+      txid,
       error: text(error),
     });
-    return failed(observation.txid, error);
+    return failed(txid, error);
   }
 
   /** Logs what an observation changed and turns it into the caller's update. */
@@ -414,12 +409,7 @@ export class TransactionUpdater {
         reversedNow: reversal.reversedNow.length,
       };
     } catch (error) {
-      this.#logger.error('deposit update failed', {
-        coin: this.coin.symbol,
-        txid,
-        error: text(error),
-      });
-      return failed(txid, error);
+      return this.#failed(txid, error);
     }
   }
 
