@@ -100,21 +100,117 @@ export type Books = {
   readonly wallet: Wallet;
 };
 
-/** Opens the database and the coin's books, runs `work`, and always closes the database. */
-export async function withBooks<T>(
-  options: GlobalOptions & { readonly coin?: string },
-  work: (books: Books) => Promise<T>,
-): Promise<T> {
+export type BooksOptions = GlobalOptions & { readonly coin?: string };
+
+/** The configuration and the coin a command works on, chosen before the database is opened. */
+export type Selection = { readonly config: Config; readonly coin: CoinConfig };
+
+export type WalletAccess = {
+  /**
+   * Create the wallet (with its network fee account) when it does not exist. Only commands that
+   * create things may; for every other command a missing wallet is an error that names it.
+   */
+  readonly createWallet: boolean;
+  /** The selection already made (by `selectBooks`) to check arguments before opening. */
+  readonly selection?: Selection;
+};
+
+/** Loads the configuration and picks the coin (a devnet coin as its bitcoind coin). */
+export function selectBooks(options: BooksOptions): Selection {
   const config = loadConfig(options);
-  const coin = devnetAsBitcoind(config, selectCoin(config, options.coin));
-  const database = openDatabase(config.database.url);
+  return { config, coin: devnetAsBitcoind(config, selectCoin(config, options.coin)) };
+}
+
+/**
+ * Opens the database and the coin's books with the `--wallet` wallet, runs `work`, and always
+ * closes the database. The database must exist (made by `init-db`): nothing is created but,
+ * with `createWallet`, the wallet.
+ */
+export async function withBooks<T>(
+  options: BooksOptions,
+  work: (books: Books) => Promise<T>,
+  access: WalletAccess = { createWallet: false },
+): Promise<T> {
+  const name = options.wallet ?? 'default';
+  if (access.createWallet) checkName(name, '--wallet');
+  return withLedger(
+    options,
+    async ({ config, database, ledger }) => {
+      const wallet = access.createWallet
+        ? await ledger.getOrCreateWallet(name)
+        : await ledger.getWallet(name);
+      if (!wallet) throw new WalletNotFound(name);
+      return work({ config, database, ledger, wallet });
+    },
+    access.selection,
+  );
+}
+
+/** Like `withBooks` for commands that work by id and need no wallet. */
+export async function withLedger<T>(
+  options: BooksOptions,
+  work: (books: Omit<Books, 'wallet'>) => Promise<T>,
+  selection: Selection = selectBooks(options),
+): Promise<T> {
+  const { config, coin } = selection;
+  const database = openExistingDatabase(config.database.url);
   try {
     const ledger = openLedger({ database, coin, backend: createBackend(coin, networkBackends) });
-    const wallet = await ledger.getOrCreateWallet(options.wallet ?? 'default');
-    return await work({ config, database, ledger, wallet });
+    return await work({ config, database, ledger });
   } finally {
     await database.close();
   }
+}
+
+/** Opens the database without creating it: a missing SQLite file asks for `init-db`. */
+function openExistingDatabase(url: string): Database {
+  const file = sqliteFileOf(url);
+  if (file !== undefined && !existsSync(file))
+    throw new UsageError(
+      `database ${file} does not exist: run \`cryptoassets init-db\` first to create it`,
+    );
+  return openDatabase(url, { create: false });
+}
+
+/** The file of a `sqlite:PATH` URL; undefined for PostgreSQL and an in-memory database. */
+export function sqliteFileOf(url: string): string | undefined {
+  if (!url.startsWith('sqlite:')) return undefined;
+  const path = url.slice('sqlite:'.length);
+  return path.length === 0 || path === ':memory:' ? undefined : path;
+}
+
+/** The `--wallet` wallet does not exist, and the command only reads or needs it to exist. */
+export class WalletNotFound extends UsageError {
+  override name = 'WalletNotFound';
+  constructor(wallet: string) {
+    const flag = wallet === 'default' ? '' : ` --wallet ${JSON.stringify(wallet)}`;
+    super(
+      `wallet ${JSON.stringify(wallet)} not found: create an account first (cryptoassets${flag} account create NAME)`,
+    );
+  }
+}
+
+/** Longest wallet or account name the ledger takes. */
+export const nameLengthMax = 128;
+
+/**
+ * Checks a wallet or account name given on the command line before anything is written:
+ * 1..128 characters, no surrounding spaces, no control characters (a name is printed on one
+ * line).
+ */
+export function checkName(name: string, field: string): string {
+  const problem =
+    name.length === 0
+      ? 'must not be empty'
+      : name.length > nameLengthMax
+        ? `must be at most ${nameLengthMax} characters`
+        : name.trim() !== name
+          ? 'must not start or end with spaces'
+          : /\p{Cc}/u.test(name)
+            ? 'must not contain control characters such as a newline'
+            : undefined;
+  if (problem !== undefined) throw new UsageError(`${field}: the name ${problem}`);
+  return name;
 }
 
 export function requireConfigCoins(config: Config): CoinConfig[] {

@@ -24,6 +24,11 @@ export type OpenDatabaseOptions = {
   readonly poolSize?: number;
   /** SQLite: how long a writer waits for another process's lock. */
   readonly busyTimeoutMs?: number;
+  /**
+   * SQLite: create the file (and its directory) when missing; the default. With false a missing
+   * file is an error and nothing is created.
+   */
+  readonly create?: boolean;
 };
 
 export const poolSizeDefault = 10;
@@ -46,16 +51,20 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Database {
     throw new DatabaseError(
       'database.url: sqlite: needs a file path, e.g. sqlite:./data/cryptoassets.sqlite',
     );
-  let raw: SqliteDatabase.Database;
+  const busyTimeoutMs = options.busyTimeoutMs ?? busyTimeoutMsDefault;
+  const create = options.create ?? true;
+  let raw: SqliteDatabase.Database | undefined;
   try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    raw = new SqliteDatabase(path);
-    raw.pragma('journal_mode = WAL');
+    if (path !== ':memory:' && create) mkdirSync(dirname(path), { recursive: true });
+    raw = new SqliteDatabase(path, { fileMustExist: !create && path !== ':memory:' });
+    // First, so that everything after it waits for another process's lock instead of failing.
+    raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    if (path !== ':memory:') setWalMode(raw, busyTimeoutMs);
     raw.pragma('synchronous = FULL');
     raw.pragma('foreign_keys = ON');
-    raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? busyTimeoutMsDefault}`);
     raw.defaultSafeIntegers(true);
   } catch (error) {
+    raw?.close();
     throw new DatabaseError(`cannot open SQLite database ${path}: ${(error as Error).message}`, {
       cause: error,
     });
@@ -64,6 +73,28 @@ function openSqlite(path: string, options: OpenDatabaseOptions): Database {
   const kysely = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) });
   const displayUrl = `sqlite:${path}`;
   return { dialect: 'sqlite', kysely, sqlite, displayUrl, close: () => kysely.destroy() };
+}
+
+const walRetryMs = 20;
+
+/**
+ * Switches to WAL. Switching needs the file to itself for a moment: when other processes open
+ * the same new file at once SQLite can answer SQLITE_BUSY without waiting for the busy timeout,
+ * so try again until that timeout has passed.
+ */
+function setWalMode(raw: SqliteDatabase.Database, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      raw.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      const busy = typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+      if (!busy || Date.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, walRetryMs);
+    }
+  }
 }
 
 /** better-sqlite3 prepares a statement per query; a bounded cache of prepared statements saves that. */

@@ -199,21 +199,48 @@ function migrationsFor(context: Context): Record<string, Migration> {
   };
 }
 
-/** Creates or upgrades the tables of one coin. Safe to run again: applied steps are skipped. */
+/**
+ * Creates or upgrades the tables of one coin. Safe to run again: applied steps are skipped.
+ * Safe to run from several processes at once: on PostgreSQL the migrator takes an advisory
+ * lock; on SQLite (where it takes none) the whole run is one `BEGIN IMMEDIATE` transaction, so
+ * runs queue on the write lock (for up to the busy timeout), a later run finds the steps done,
+ * and a step that fails leaves nothing of the run behind.
+ */
 export async function migrateCoin(options: {
   readonly db: Kysely<unknown>;
   readonly dialect: DialectName;
   readonly coin: string;
 }): Promise<{ readonly applied: string[] }> {
+  if (options.dialect !== 'sqlite') return migrateToLatest(options.db, options);
+  // One connection for the whole run: nothing else of this process runs inside the transaction.
+  return options.db.connection().execute(async (db) => {
+    await sql`begin immediate`.execute(db);
+    try {
+      const result = await migrateToLatest(db, options);
+      await sql`commit`.execute(db);
+      return result;
+    } catch (error) {
+      await sql`rollback`.execute(db).catch(() => {
+        // Nothing to roll back: the failure ended the transaction already.
+      });
+      throw error;
+    }
+  });
+}
+
+async function migrateToLatest(
+  db: Kysely<unknown>,
+  options: { readonly dialect: DialectName; readonly coin: string },
+): Promise<{ readonly applied: string[] }> {
   const prefix = `${options.coin}_`;
   const provider: MigrationProvider = {
     getMigrations: async () => migrationsFor({ prefix, dialect: options.dialect }),
   };
   // On PostgreSQL the migration log lives in the current schema; without naming it, another
   // schema's log of the same name would be taken for ours.
-  const schema = options.dialect === 'postgres' ? await currentSchema(options.db) : undefined;
+  const schema = options.dialect === 'postgres' ? await currentSchema(db) : undefined;
   const migrator = new Migrator({
-    db: options.db,
+    db,
     provider,
     migrationTableName: `${prefix}migration`,
     migrationLockTableName: `${prefix}migration_lock`,

@@ -1,16 +1,22 @@
 // The ledger commands: init-db, account, address, transfer, send, balance, transactions,
 // mark-processed, import-balance and audit. They parse and print; the ledger decides.
-import { formatAmount, parseAmount } from '@cryptoassets/core';
-import type { TransactionState } from '@cryptoassets/ledger';
-import { openDatabase, openLedger } from '@cryptoassets/ledger';
+import { existsSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { type CoinConfig, formatAmount, parseAmount } from '@cryptoassets/core';
+import type { Database, TransactionState } from '@cryptoassets/ledger';
+import { openDatabase, openLedger, redact } from '@cryptoassets/ledger';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   type Books,
+  checkName,
   type GlobalOptions,
   loadConfig,
   requireConfigCoins,
+  selectBooks,
+  sqliteFileOf,
   UsageError,
   withBooks,
+  withLedger,
 } from '../context.js';
 import { accountJson, addressJson, createPrinter, table, transactionJson } from '../output.js';
 
@@ -38,20 +44,36 @@ const coinOption = () =>
     'coin to use, e.g. ltc (may be left out when only one is configured)',
   );
 
-/** Runs an action with the global options merged over the command's own. */
-function action<O extends object>(
+/**
+ * Whether a command may create the `--wallet` wallet: only one that creates an account in it.
+ * Reads never do, and commands that need an existing account need an existing wallet.
+ */
+type Access = 'creates wallet' | 'needs wallet';
+
+/**
+ * Runs an action with the global options merged over the command's own. `check` parses and
+ * checks the arguments before the database is opened, so a bad argument writes nothing.
+ */
+function action<O extends object, P = void>(
   command: Command,
-  run: (options: O & GlobalOptions, books: Books, args: string[]) => Promise<void>,
+  access: Access,
+  run: (options: O & GlobalOptions, books: Books, checked: P) => Promise<void>,
+  check?: (options: O & GlobalOptions, coin: CoinConfig, args: string[]) => P,
 ) {
   return async (...received: unknown[]) => {
     const options = { ...command.optsWithGlobals() } as O & GlobalOptions & CoinOptions;
     const args = received.filter((value): value is string => typeof value === 'string');
-    await withBooks(options, (books) => run(options, books, args));
+    const selection = selectBooks(options);
+    const checked = check ? check(options, selection.coin, args) : (undefined as P);
+    await withBooks(options, (books) => run(options, books, checked), {
+      createWallet: access === 'creates wallet',
+      selection,
+    });
   };
 }
 
-function amountOf(text: string, books: Books): bigint {
-  return parseAmount(text, { field: '--amount', decimals: books.ledger.coin.profile.decimals });
+function amountOf(text: string, coin: CoinConfig): bigint {
+  return parseAmount(text, { field: '--amount', decimals: coin.profile.decimals });
 }
 
 function idOf(text: string): number {
@@ -59,6 +81,14 @@ function idOf(text: string): number {
   if (!/^\d{1,15}$/.test(text) || !Number.isSafeInteger(id))
     throw new InvalidArgumentError('expected a transaction id (a whole number)');
   return id;
+}
+
+/** The ledger's longest label. */
+const labelLengthMax = 256;
+
+function checkLabel(label: string | undefined): void {
+  if (label !== undefined && label.length > labelLengthMax)
+    throw new UsageError(`--label: at most ${labelLengthMax} characters`);
 }
 
 export function registerLedgerCommands(program: Command): void {
@@ -76,25 +106,62 @@ function registerInitDb(program: Command): void {
     .action(async () => {
       const options = program.opts<GlobalOptions>();
       const config = loadConfig(options);
-      const database = openDatabase(config.database.url);
+      const coins = requireConfigCoins(config);
       const printer = createPrinter(options.json ?? false);
+      const created = newFiles(config.database.url);
+      let database: Database | undefined;
       try {
+        database = openDatabase(config.database.url);
         const applied: Record<string, string[]> = {};
-        for (const coin of requireConfigCoins(config)) {
+        for (const coin of coins) {
           applied[coin.symbol] = (await openLedger({ database, coin }).migrate()).applied;
         }
         const lines = Object.entries(applied).map(
           ([coin, steps]) =>
             `${coin}: ${steps.length === 0 ? 'up to date' : `applied ${steps.join(', ')}`}`,
         );
-        printer.result(
-          { database: database.displayUrl, applied },
-          `database ${database.displayUrl}\n${lines.join('\n')}`,
-        );
-      } finally {
         await database.close();
+        database = undefined;
+        printer.result(
+          { database: redact(config.database.url), applied },
+          `database ${redact(config.database.url)}\n${lines.join('\n')}`,
+        );
+      } catch (error) {
+        await database?.close().catch(() => {
+          // Reporting the failure matters more than a failed close.
+        });
+        created?.remove();
+        throw error;
       }
     });
+}
+
+/**
+ * For a SQLite file that does not exist yet: how to remove it, its -wal, -shm and -journal
+ * files and the directories made for it. Undefined when the file exists (never removed) or
+ * the database is not a file.
+ */
+function newFiles(url: string): { readonly remove: () => void } | undefined {
+  const file = sqliteFileOf(url);
+  if (file === undefined || existsSync(file)) return undefined;
+  const directories: string[] = [];
+  for (let dir = dirname(resolve(file)); !existsSync(dir); dir = dirname(dir)) {
+    directories.push(dir);
+    if (dirname(dir) === dir) break;
+  }
+  return {
+    remove: () => {
+      for (const suffix of ['', '-wal', '-shm', '-journal'])
+        rmSync(`${file}${suffix}`, { force: true });
+      for (const dir of directories) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          // Not empty (something else was put there) or already gone: leave it.
+        }
+      }
+    },
+  };
 }
 
 function registerAccount(program: Command): void {
@@ -105,20 +172,25 @@ function registerAccount(program: Command): void {
     .argument('<name>', 'account name')
     .addOption(coinOption());
   create.action(
-    action(create, async (options, { ledger, wallet }, [name]) => {
-      const created = await ledger.createAccount(wallet, name!);
-      createPrinter(options.json ?? false).result(
-        accountJson(created, ledger.coin.profile.decimals),
-        `created account ${created.name} (id ${created.id})`,
-      );
-    }),
+    action(
+      create,
+      'creates wallet',
+      async (options, { ledger, wallet }, name: string) => {
+        const created = await ledger.createAccount(wallet, name);
+        createPrinter(options.json ?? false).result(
+          accountJson(created, ledger.coin.profile.decimals),
+          `created account ${created.name} (id ${created.id})`,
+        );
+      },
+      (_options, _coin, [name]) => checkName(name ?? '', 'account name'),
+    ),
   );
   const list = account
     .command('list')
     .description('list the accounts of the wallet with their balances')
     .addOption(coinOption());
   list.action(
-    action(list, async (options, { ledger, wallet }) => {
+    action(list, 'needs wallet', async (options, { ledger, wallet }) => {
       const decimals = ledger.coin.profile.decimals;
       const accounts = await ledger.listAccounts(wallet);
       const rows = accounts.map((a) => [
@@ -144,17 +216,22 @@ function registerAddress(program: Command): void {
     .requiredOption('--account <name>', 'account that owns the address')
     .option('--label <label>', 'label for the address (default: automatic and unique)');
   create.action(
-    action<{ account: string; label?: string }>(create, async (options, { ledger, wallet }) => {
-      const owner = await ledger.requireAccount(wallet, options.account);
-      const created = await ledger.createReceivingAddress(
-        owner,
-        options.label === undefined ? {} : { label: options.label },
-      );
-      createPrinter(options.json ?? false).result(
-        addressJson(created, ledger.coin.profile.decimals),
-        created.address,
-      );
-    }),
+    action<{ account: string; label?: string }>(
+      create,
+      'needs wallet',
+      async (options, { ledger, wallet }) => {
+        const owner = await ledger.requireAccount(wallet, options.account);
+        const created = await ledger.createReceivingAddress(
+          owner,
+          options.label === undefined ? {} : { label: options.label },
+        );
+        createPrinter(options.json ?? false).result(
+          addressJson(created, ledger.coin.profile.decimals),
+          created.address,
+        );
+      },
+      (options) => checkLabel(options.label),
+    ),
   );
   const list = address
     .command('list')
@@ -163,28 +240,32 @@ function registerAddress(program: Command): void {
     .option('--account <name>', 'only this account')
     .option('--archived', 'include archived addresses');
   list.action(
-    action<{ account?: string; archived?: boolean }>(list, async (options, { ledger, wallet }) => {
-      const account =
-        options.account === undefined
-          ? undefined
-          : await ledger.requireAccount(wallet, options.account);
-      const found = await ledger.listReceivingAddresses({
-        wallet,
-        ...(account ? { account } : {}),
-        includeArchived: options.archived ?? false,
-      });
-      const decimals = ledger.coin.profile.decimals;
-      const rows = found.map((a) => [
-        a.address,
-        String(a.accountId),
-        a.label ?? '',
-        formatAmount(a.balance, decimals),
-      ]);
-      createPrinter(options.json ?? false).result(
-        found.map((a) => addressJson(a, decimals)),
-        table(['address', 'account', 'label', 'received'], rows),
-      );
-    }),
+    action<{ account?: string; archived?: boolean }>(
+      list,
+      'needs wallet',
+      async (options, { ledger, wallet }) => {
+        const account =
+          options.account === undefined
+            ? undefined
+            : await ledger.requireAccount(wallet, options.account);
+        const found = await ledger.listReceivingAddresses({
+          wallet,
+          ...(account ? { account } : {}),
+          includeArchived: options.archived ?? false,
+        });
+        const decimals = ledger.coin.profile.decimals;
+        const rows = found.map((a) => [
+          a.address,
+          String(a.accountId),
+          a.label ?? '',
+          formatAmount(a.balance, decimals),
+        ]);
+        createPrinter(options.json ?? false).result(
+          found.map((a) => addressJson(a, decimals)),
+          table(['address', 'account', 'label', 'received'], rows),
+        );
+      },
+    ),
   );
 }
 
@@ -199,11 +280,13 @@ function registerMoney(program: Command): void {
     .option('--label <label>', 'free text stored with the transaction')
     .option('--allow-negative', "let the sender's balance go below zero");
   transfer.action(
-    action<{ from: string; to: string; amount: string; label?: string; allowNegative?: boolean }>(
+    action<
+      { from: string; to: string; amount: string; label?: string; allowNegative?: boolean },
+      bigint
+    >(
       transfer,
-      async (options, books) => {
-        const { ledger, wallet } = books;
-        const amount = amountOf(options.amount, books);
+      'needs wallet',
+      async (options, { ledger, wallet }, amount) => {
         const from = await ledger.requireAccount(wallet, options.from);
         const to = await ledger.requireAccount(wallet, options.to);
         const done = await ledger.transfer({
@@ -219,6 +302,10 @@ function registerMoney(program: Command): void {
           text,
         );
       },
+      (options, coin) => {
+        checkLabel(options.label);
+        return amountOf(options.amount, coin);
+      },
     ),
   );
   const send = program
@@ -231,11 +318,13 @@ function registerMoney(program: Command): void {
     .option('--label <label>', 'free text stored with the transaction')
     .option('--force-external', 'broadcast even when the address belongs to this wallet');
   send.action(
-    action<{ from: string; to: string; amount: string; label?: string; forceExternal?: boolean }>(
+    action<
+      { from: string; to: string; amount: string; label?: string; forceExternal?: boolean },
+      bigint
+    >(
       send,
-      async (options, books) => {
-        const { ledger, wallet } = books;
-        const amount = amountOf(options.amount, books);
+      'needs wallet',
+      async (options, { ledger, wallet }, amount) => {
         const from = await ledger.requireAccount(wallet, options.from);
         const sent = await ledger.send({
           from,
@@ -253,6 +342,10 @@ function registerMoney(program: Command): void {
           `${how}: transaction ${sent.id}, state ${sent.state}`,
         );
       },
+      (options, coin) => {
+        checkLabel(options.label);
+        return amountOf(options.amount, coin);
+      },
     ),
   );
   const importBalance = program
@@ -261,18 +354,22 @@ function registerMoney(program: Command): void {
     .addOption(coinOption())
     .requiredOption('--account <name>', 'account to credit');
   importBalance.action(
-    action<{ account: string }>(importBalance, async (options, { ledger, wallet }) => {
-      const account = await ledger.requireAccount(wallet, options.account);
-      const imported = await ledger.importBalance(account);
-      const decimals = ledger.coin.profile.decimals;
-      const text = imported
-        ? `imported ${formatAmount(imported.amount, decimals)} ${ledger.coin.symbol} into ${account.name}`
-        : 'nothing to import: every coin in the backend wallet is accounted for';
-      createPrinter(options.json ?? false).result(
-        imported ? transactionJson(imported, decimals) : null,
-        text,
-      );
-    }),
+    action<{ account: string }>(
+      importBalance,
+      'needs wallet',
+      async (options, { ledger, wallet }) => {
+        const account = await ledger.requireAccount(wallet, options.account);
+        const imported = await ledger.importBalance(account);
+        const decimals = ledger.coin.profile.decimals;
+        const text = imported
+          ? `imported ${formatAmount(imported.amount, decimals)} ${ledger.coin.symbol} into ${account.name}`
+          : 'nothing to import: every coin in the backend wallet is accounted for';
+        createPrinter(options.json ?? false).result(
+          imported ? transactionJson(imported, decimals) : null,
+          text,
+        );
+      },
+    ),
   );
   const markProcessed = program
     .command('mark-processed')
@@ -281,7 +378,7 @@ function registerMoney(program: Command): void {
     .argument('<transaction-id>', 'id of the deposit transaction', idOf);
   markProcessed.action(async (id: number) => {
     const options = markProcessed.optsWithGlobals<GlobalOptions & CoinOptions>();
-    await withBooks(options, async ({ ledger }) => {
+    await withLedger(options, async ({ ledger }) => {
       const done = await ledger.markProcessed(id);
       createPrinter(options.json ?? false).result(
         transactionJson(done, ledger.coin.profile.decimals),
@@ -298,7 +395,7 @@ function registerReports(program: Command): void {
     .addOption(coinOption())
     .option('--account <name>', 'only this account');
   balance.action(
-    action<{ account?: string }>(balance, async (options, { ledger, wallet }) => {
+    action<{ account?: string }>(balance, 'needs wallet', async (options, { ledger, wallet }) => {
       const decimals = ledger.coin.profile.decimals;
       const fmt = (amount: bigint) => formatAmount(amount, decimals);
       const printer = createPrinter(options.json ?? false);
@@ -347,6 +444,7 @@ function registerReports(program: Command): void {
   transactions.action(
     action<{ account?: string; state?: TransactionState; limit: number }>(
       transactions,
+      'needs wallet',
       async (options, { ledger, wallet }) => {
         const account =
           options.account === undefined
@@ -381,8 +479,10 @@ function registerReports(program: Command): void {
       'recompute every account and address balance from the transactions; exit 1 on any mismatch',
     )
     .addOption(coinOption());
-  audit.action(
-    action(audit, async (options, { ledger }) => {
+  audit.action(async () => {
+    const options = audit.optsWithGlobals<GlobalOptions & CoinOptions>();
+    // The audit covers every wallet of the coin: it needs none by name.
+    await withLedger(options, async ({ ledger }) => {
       const report = await ledger.audit();
       const decimals = ledger.coin.profile.decimals;
       const fmt = (amount: bigint) => formatAmount(amount, decimals);
@@ -413,8 +513,8 @@ function registerReports(program: Command): void {
         text,
       );
       if (mismatches.length > 0) throw new AuditFailed(mismatches.length);
-    }),
-  );
+    });
+  });
 }
 
 /** The audit found mismatches: already printed; exit 1 without another message. */
