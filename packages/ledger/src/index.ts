@@ -10,12 +10,27 @@ export {
   leaseDurationMsMax,
 } from './broadcasts.js';
 export {
+  depositObservationsMax,
+  type LedgerOptions,
+  listLimitDefault,
+  listLimitMax,
+  receivedPerObservationMax,
+} from './context.js';
+export {
   type Database,
   type DialectName,
   type OpenDatabaseOptions,
   openDatabase,
   redact,
 } from './database.js';
+export type {
+  DepositObservation,
+  DepositObservationResult,
+  DepositResult,
+  DepositReversalResult,
+  DepositUpdate,
+  OpenDeposit,
+} from './deposits.js';
 export {
   AccountExists,
   BadAddress,
@@ -46,26 +61,9 @@ export {
   type TxUpdateEvent,
   txUpdateEventName,
 } from './events.js';
-export {
-  type DepositObservation,
-  type DepositObservationResult,
-  type DepositResult,
-  type DepositReversalResult,
-  type DepositUpdate,
-  depositObservationsMax,
-  Ledger,
-  type LedgerOptions,
-  listLimitDefault,
-  listLimitMax,
-  networkFeeAccountName,
-  type OpenDeposit,
-  openLedger,
-  receivedPerObservationMax,
-  type SendOptions,
-  type TransactionFilter,
-  type TransferOptions,
-} from './ledger.js';
+export { Ledger, openLedger, type SendOptions, type TransferOptions } from './ledger.js';
 export { migrateCoin } from './migrations.js';
+export type { TransactionFilter } from './reads.js';
 export type { Account, Address, NetworkTransaction, Transaction, Wallet } from './records.js';
 export {
   ConflictResolver,
@@ -80,3 +78,4 @@ export type {
   TransactionKind,
   TransactionState,
 } from './schema.js';
+export { networkFeeAccountName } from './wallets.js';
