@@ -135,7 +135,9 @@ describe.runIf(requireLitecoind())('cryptoassets service on litecoind regtest', 
       return balance === '1.50000000' ? balance : undefined;
     });
     const credited = await waitFor('a credited txupdate', () =>
-      events.find((event) => event.data.txid === txid && event.data.credited),
+      events.find(
+        (event) => event.name === 'txupdate' && event.data.txid === txid && event.data.credited,
+      ),
     );
     expect(credited.name).toBe('txupdate');
     expect(credited.data.amount).toBe('1.00000000');

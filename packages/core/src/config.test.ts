@@ -68,7 +68,12 @@ function expectedFullConfig(from: string | undefined, databaseUrl: string): Conf
       'audit-log': { type: 'script', script: './on-event.sh', timeout_ms: 30_000 },
     },
     statusServer: { host: '127.0.0.1', port: 18_881 },
-    service: { broadcast_period_s: 30, confirmation_poll_s: 60, logging: { level: 'info' } },
+    service: {
+      broadcast_period_s: 30,
+      confirmation_poll_s: 60,
+      hold_expiry_s: 5,
+      logging: { level: 'info' },
+    },
     witnesses: {},
   };
 }
@@ -120,7 +125,12 @@ describe('parseConfigText', () => {
         'audit-log': { type: 'script', script: './on-event.sh' },
       },
       status_server: { host: '127.0.0.1', port: 18881 },
-      service: { broadcast_period_s: 30, confirmation_poll_s: 60, logging: { level: 'info' } },
+      service: {
+        broadcast_period_s: 30,
+        confirmation_poll_s: 60,
+        hold_expiry_s: 5,
+        logging: { level: 'info' },
+      },
     });
     expect(parseConfigText(json, { env })).toStrictEqual(
       expectedFullConfig(undefined, 'sqlite:./data/cryptoassets.sqlite'),

@@ -182,6 +182,8 @@ const fileSchema = z.strictObject({
     .strictObject({
       broadcast_period_s: z.number().min(1).max(86_400).default(30),
       confirmation_poll_s: z.number().min(1).max(86_400).default(60),
+      /** How often expired holds are released. */
+      hold_expiry_s: z.number().min(1).max(86_400).default(5),
       logging: z
         .strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
         .default({ level: 'info' }),

@@ -4,7 +4,12 @@ import { toAmount, toId } from './records.js';
 import type { LedgerTables } from './schema.js';
 
 export type AuditMismatch = {
-  readonly kind: 'account' | 'address';
+  /**
+   * `account`, `address`: a balance the transactions do not add up to; `held`: an account's held
+   * amount that is not the sum of its active holds; `hold`: a settled hold whose capture
+   * transaction does not match what it says it captured (captured + released = held).
+   */
+  readonly kind: 'account' | 'address' | 'held' | 'hold';
   readonly id: number;
   /** Account name, or the address itself. */
   readonly name: string;
@@ -21,6 +26,16 @@ export type AuditReport = {
   /** Sum of all account balances. */
   readonly total: bigint;
   readonly mismatches: readonly AuditMismatch[];
+  /**
+   * Accounts whose active holds exceed their balance: possible only after a transfer that was
+   * allowed to go below zero (or for the network fee account); listed, not counted as a mismatch.
+   */
+  readonly overheld: readonly {
+    readonly id: number;
+    readonly name: string;
+    readonly balance: bigint;
+    readonly held: bigint;
+  }[];
 };
 
 // Which transactions move which balance:
@@ -41,9 +56,11 @@ export async function auditBooks(db: Kysely<LedgerTables>): Promise<AuditReport>
   const reversed = await sumBy(db, 'address_id', debitsAddress);
   const mismatches: AuditMismatch[] = [];
   let total = 0n;
+  const activeHeld = await heldByAccount(db);
+  const overheld: AuditReport['overheld'][number][] = [];
   const accounts = await db
     .selectFrom('account')
-    .select(['id', 'name', 'balance'])
+    .select(['id', 'name', 'balance', 'held'])
     .orderBy('id')
     .execute();
   for (const row of accounts) {
@@ -53,7 +70,14 @@ export async function auditBooks(db: Kysely<LedgerTables>): Promise<AuditReport>
     total += recorded;
     if (recorded !== expected)
       mismatches.push({ kind: 'account', id, name: row.name, recorded, expected });
+    const held = toAmount(row.held);
+    const heldExpected = activeHeld.get(id) ?? 0n;
+    if (held !== heldExpected)
+      mismatches.push({ kind: 'held', id, name: row.name, recorded: held, expected: heldExpected });
+    if (held > 0n && held > recorded)
+      overheld.push({ id, name: row.name, balance: recorded, held });
   }
+  mismatches.push(...(await settledHoldMismatches(db)));
   const addresses = await db
     .selectFrom('address')
     .select(['id', 'address', 'balance'])
@@ -76,7 +100,59 @@ export async function auditBooks(db: Kysely<LedgerTables>): Promise<AuditReport>
     transactions: Number(count?.n ?? 0),
     total,
     mismatches,
+    overheld,
   };
+}
+
+/** The sum of active holds per account. */
+async function heldByAccount(db: Kysely<LedgerTables>): Promise<Map<number, bigint>> {
+  const rows = await db
+    .selectFrom('hold')
+    .select((eb) => ['account_id', eb.fn.sum<string | bigint>('amount').as('total')])
+    .where('state', '=', 'active')
+    .groupBy('account_id')
+    .execute();
+  return new Map(rows.map((row) => [toId(row.account_id), toAmount(row.total)]));
+}
+
+/**
+ * Holds that ended: a captured one has exactly one capture transaction of the captured amount
+ * (at most the held amount; the rest was released); a released or expired one has none.
+ */
+async function settledHoldMismatches(db: Kysely<LedgerTables>): Promise<AuditMismatch[]> {
+  const rows = await db
+    .selectFrom('hold')
+    .leftJoin('transaction', 'transaction.hold_id', 'hold.id')
+    .select((eb) => [
+      'hold.id as id',
+      'hold.state as state',
+      'hold.amount as amount',
+      'hold.captured as captured',
+      eb.fn.sum<string | bigint | null>('transaction.amount').as('moved'),
+      eb.fn.count<string | bigint | number>('transaction.id').as('captures'),
+    ])
+    .where('hold.state', '!=', 'active')
+    .groupBy(['hold.id', 'hold.state', 'hold.amount', 'hold.captured'])
+    .execute();
+  const mismatches: AuditMismatch[] = [];
+  for (const row of rows) {
+    const captured = toAmount(row.captured);
+    const moved = toAmount(row.moved ?? 0n);
+    const captures = Number(row.captures);
+    const fine =
+      row.state === 'captured'
+        ? captures === 1 && moved === captured && captured <= toAmount(row.amount)
+        : captures === 0 && captured === 0n;
+    if (!fine)
+      mismatches.push({
+        kind: 'hold',
+        id: toId(row.id),
+        name: `hold ${row.id} (${row.state})`,
+        recorded: captured,
+        expected: moved,
+      });
+  }
+  return mismatches;
 }
 
 async function sumBy(

@@ -85,7 +85,7 @@ export async function voidBroadcast(
   ctx: LedgerContext,
   networkTransactionId: number,
 ): Promise<Transaction[]> {
-  return ctx.resolver.managed('void broadcast', async (tx, _attempt, run) => {
+  return ctx.write('void broadcast', async (tx, run) => {
     await settleHold(tx, networkTransactionId, 'voided');
     const sends = await pendingSends(tx, networkTransactionId);
     const compensations: Transaction[] = [];

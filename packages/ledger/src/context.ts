@@ -15,6 +15,8 @@ import type { Account, Wallet } from './records.js';
 import { ConflictResolver, type ResolverOptions, type StatementRunner } from './resolver.js';
 import type { LedgerTables } from './schema.js';
 import { TablePrefixPlugin } from './table-prefix.js';
+import { WriteStore } from './write/store.js';
+import { type Procedure, Writer } from './write/writer.js';
 
 export const listLimitDefault = 100;
 export const listLimitMax = 10_000;
@@ -49,6 +51,10 @@ export type LedgerContext = {
   readonly events: EventOutbox;
   readonly deposits: DepositStatements;
   readonly holds: BroadcastHoldStatements;
+  /** The coin's writer: every money movement goes through it, batched with what is waiting. */
+  readonly writer: Writer;
+  /** Runs `work` in the writer's next batch transaction (retried whole on a conflict). */
+  readonly write: <T>(name: string, work: Procedure<T>) => Promise<T>;
 };
 
 export function createLedgerContext(options: LedgerOptions): LedgerContext {
@@ -57,15 +63,23 @@ export function createLedgerContext(options: LedgerOptions): LedgerContext {
     new TablePrefixPlugin(`${coin.symbol}_`),
   );
   const resolver = new ConflictResolver(db, database.dialect, options.resolver, database.sqlite);
+  const events = new EventOutbox({ db, resolver, dialect: database.dialect, coin });
+  const writer = new Writer({
+    resolver,
+    store: new WriteStore({ prefix: `${coin.symbol}_`, dialect: database.dialect }),
+    hooks: { holdsSettled: (tx, holds) => events.recordHoldUpdates(tx, holds) },
+  });
   return {
     coin,
     backend: options.backend,
     database,
     db,
     resolver,
-    events: new EventOutbox({ db, resolver, dialect: database.dialect, coin }),
+    events,
     deposits: compileDepositStatements(db),
     holds: compileBroadcastHoldStatements(db),
+    writer,
+    write: (name, work) => writer.procedure(name, work),
   };
 }
 

@@ -98,7 +98,7 @@ export async function recordDeposit(
   const amount = checkAmount(update.amount, 'amount');
   checkTxid(update.txid);
   checkConfirmations(update.confirmations);
-  return ctx.resolver.managed('record deposit', (tx, _attempt, run) =>
+  return ctx.write('record deposit', (tx, run) =>
     recordDepositIn(ctx, { tx, run }, { ...update, amount }),
   );
 }
@@ -120,7 +120,7 @@ export async function recordDepositObservations(
     checkObservation(observation, `observations[${index}]`),
   );
   if (checked.length === 0) return [];
-  return ctx.resolver.managed('record deposits', async (tx, _attempt, run) => {
+  return ctx.write('record deposits', async (tx, run) => {
     const results: DepositObservationResult[] = [];
     for (const observation of checked) results.push(await observe(ctx, { tx, run }, observation));
     return results;
@@ -318,9 +318,7 @@ export async function reverseDeposit(
       `expected a whole number -${confirmationsMax}..${ctx.coin.confirmations - 1}`,
     );
   }
-  return ctx.resolver.managed('reverse deposit', (tx, _attempt, run) =>
-    reverseDepositIn(ctx, { tx, run }, update),
-  );
+  return ctx.write('reverse deposit', (tx, run) => reverseDepositIn(ctx, { tx, run }, update));
 }
 
 async function reverseDepositIn(

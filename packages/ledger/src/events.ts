@@ -5,9 +5,16 @@ import { assert, type CoinConfig, formatAmount } from '@cryptoassets/core';
 import { type CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
 import type { DialectName } from './database.js';
 import { QueryTemplate } from './query-template.js';
-import { toDate, toId } from './records.js';
+import { type Hold, toDate, toId } from './records.js';
 import type { ConflictResolver, StatementRunner } from './resolver.js';
-import type { EventFailureTable, EventTable, LedgerTables, TransactionState } from './schema.js';
+import type {
+  EventFailureTable,
+  EventTable,
+  HoldState,
+  LedgerTables,
+  TransactionState,
+} from './schema.js';
+import type { Metadata } from './write/commands.js';
 
 /** Most events one read returns. */
 export const eventBatchSizeMax = 1_000;
@@ -20,6 +27,7 @@ export const handlerNameLengthMax = 64;
 /** Most transactions one broadcast holds (the ledger's list limit), so most events it writes. */
 const transactionsPerBroadcastMax = 10_000;
 export const txUpdateEventName = 'txupdate';
+export const holdUpdateEventName = 'holdupdate';
 // PostgreSQL advisory lock class of event writers ("CAEV"); the second key is the coin's.
 const eventLockClass = 0x4341_4556;
 
@@ -44,6 +52,31 @@ export type TxUpdateData = {
   /** True only once the account has been credited: a deposit at the confirmation threshold. */
   readonly credited: boolean;
   readonly state: TransactionState;
+  /** The app's own id of a send, when it gave one. */
+  readonly reference?: string;
+  /** The metadata an app stored with a send. */
+  readonly metadata?: Metadata;
+};
+
+/** What a `holdupdate` event says about a hold that ended. Amounts are decimal strings. */
+export type HoldUpdateData = {
+  readonly coin: string;
+  readonly hold_id: number;
+  readonly account: string;
+  readonly amount: string;
+  /** What the capture moved; `0` for a release or expiry. */
+  readonly captured: string;
+  readonly state: HoldState;
+  readonly reference: string | null;
+  readonly metadata: Metadata | null;
+};
+
+/** A `holdupdate` event: a hold was captured, released, or released at its expiry. */
+export type HoldUpdateEvent = {
+  readonly id: string;
+  readonly name: typeof holdUpdateEventName;
+  readonly created_at: string;
+  readonly data: HoldUpdateData;
 };
 
 /** A `txupdate` event as delivered: the JSON body of a webhook, a script's event data. */
@@ -57,7 +90,20 @@ export type TxUpdateEvent = {
 };
 
 /** Every event the toolkit delivers. */
-export type CryptoassetsEvent = TxUpdateEvent;
+export type CryptoassetsEvent = TxUpdateEvent | HoldUpdateEvent;
+
+/** The data of a `txupdate` event; undefined for an event of another name. */
+export function txUpdateOf(event: CryptoassetsEvent): TxUpdateData | undefined {
+  return event.name === txUpdateEventName ? event.data : undefined;
+}
+
+/** The `txupdate` data of outbox events, in order, leaving out events of other names. */
+export function txUpdatesOf(events: readonly OutboxEvent[]): TxUpdateData[] {
+  return events.flatMap((entry) => {
+    const data = txUpdateOf(entry.event);
+    return data === undefined ? [] : [data];
+  });
+}
 
 export type OutboxEvent = {
   /** The outbox row id: a coin's events are delivered to each handler in this order. */
@@ -211,6 +257,8 @@ export class EventOutbox {
         'network_transaction.confirmations as confirmations',
         'address.address as address',
         'account.name as account',
+        'transaction.reference as reference',
+        'transaction.metadata as metadata',
       ])
       .where('transaction.kind', 'in', ['deposit', 'send']);
     query =
@@ -237,11 +285,44 @@ export class EventOutbox {
         confirmations: Number(row.confirmations),
         credited: deposit && (row.state === 'credited' || row.state === 'processed'),
         state: row.state,
+        ...(row.reference === null ? {} : { reference: row.reference }),
+        ...(row.metadata === null ? {} : { metadata: JSON.parse(row.metadata) as Metadata }),
       };
     });
   }
 
-  async #append(tx: Tx, updates: readonly TxUpdateData[]): Promise<void> {
+  /** Writes one `holdupdate` per hold that ended, in `tx`. */
+  async recordHoldUpdates(tx: Tx, holds: readonly Hold[]): Promise<void> {
+    if (holds.length === 0) return;
+    const ids = [...new Set(holds.map((hold) => hold.accountId))];
+    const names = new Map(
+      (await tx.selectFrom('account').select(['id', 'name']).where('id', 'in', ids).execute()).map(
+        (row) => [toId(row.id), row.name],
+      ),
+    );
+    const decimals = this.coin.profile.decimals;
+    const updates = holds.map((hold): HoldUpdateData => {
+      const account = names.get(hold.accountId);
+      assert(account !== undefined, `holdupdate: account ${hold.accountId} is missing`);
+      return {
+        coin: this.coin.symbol,
+        hold_id: hold.id,
+        account,
+        amount: formatAmount(hold.amount, decimals),
+        captured: formatAmount(hold.captured, decimals),
+        state: hold.state,
+        reference: hold.reference,
+        metadata: hold.metadata,
+      };
+    });
+    await this.#append(tx, updates, holdUpdateEventName);
+  }
+
+  async #append(
+    tx: Tx,
+    updates: readonly (TxUpdateData | HoldUpdateData)[],
+    name: CryptoassetsEvent['name'] = txUpdateEventName,
+  ): Promise<void> {
     if (updates.length === 0) return;
     // On PostgreSQL ids come from a sequence, so a later id could commit before an earlier one
     // and a reader past it would skip the earlier one for good. Writers take this lock until
@@ -255,8 +336,8 @@ export class EventOutbox {
       .insertInto('event')
       .values(
         updates.map((data) => ({
-          name: txUpdateEventName,
-          transaction_id: data.transaction_id,
+          name,
+          transaction_id: 'transaction_id' in data ? data.transaction_id : null,
           payload: JSON.stringify(data),
           created_at: now,
         })),
@@ -445,16 +526,24 @@ export class EventOutbox {
   }
 
   #map(row: Selectable<EventTable>): OutboxEvent {
-    assert(row.name === txUpdateEventName, `unknown event ${row.name}`);
     const sequence = toId(row.id);
+    const common = {
+      id: `${this.coin.symbol}:${sequence}`,
+      created_at: toDate(row.created_at).toISOString(),
+    };
+    if (row.name === holdUpdateEventName)
+      return {
+        sequence,
+        event: {
+          ...common,
+          name: holdUpdateEventName,
+          data: JSON.parse(row.payload) as HoldUpdateData,
+        },
+      };
+    assert(row.name === txUpdateEventName, `unknown event ${row.name}`);
     return {
       sequence,
-      event: {
-        id: `${this.coin.symbol}:${sequence}`,
-        name: txUpdateEventName,
-        created_at: toDate(row.created_at).toISOString(),
-        data: JSON.parse(row.payload) as TxUpdateData,
-      },
+      event: { ...common, name: txUpdateEventName, data: JSON.parse(row.payload) as TxUpdateData },
     };
   }
 }

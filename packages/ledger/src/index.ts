@@ -53,18 +53,34 @@ export {
   eventBatchSizeMax,
   type FailedDelivery,
   type HandlerBacklog,
+  type HoldUpdateData,
+  type HoldUpdateEvent,
   handlerNameLengthMax,
+  holdUpdateEventName,
   lastErrorLengthMax,
   type OutboxEvent,
   type PendingDelivery,
   type TxUpdateData,
   type TxUpdateEvent,
   txUpdateEventName,
+  txUpdateOf,
+  txUpdatesOf,
 } from './events.js';
-export { Ledger, openLedger, type SendOptions, type TransferOptions } from './ledger.js';
+export { Ledger, openLedger } from './ledger.js';
 export { migrateCoin } from './migrations.js';
+export {
+  type CaptureOptions,
+  expiredHoldsPerCallMax,
+  type HoldFilter,
+  type HoldOptions,
+  holdExpiresInSMax,
+  type Moved,
+  type SendOptions,
+  type TransferManyResult,
+  type TransferOptions,
+} from './money.js';
 export type { TransactionFilter } from './reads.js';
-export type { Account, Address, NetworkTransaction, Transaction, Wallet } from './records.js';
+export type { Account, Address, Hold, NetworkTransaction, Transaction, Wallet } from './records.js';
 export {
   ConflictResolver,
   isRetryableConflict,
@@ -74,8 +90,27 @@ export {
 export type {
   AccountKind,
   BroadcastHoldState,
+  HoldState,
   NetworkTransactionType,
   TransactionKind,
   TransactionState,
 } from './schema.js';
 export { networkFeeAccountName } from './wallets.js';
+export {
+  checkIdempotencyKey,
+  checkMetadata,
+  checkReference,
+  idempotencyKeyLengthMax,
+  type Metadata,
+  type MoveOptions,
+  metadataBytesMax,
+  referenceLengthMax,
+} from './write/commands.js';
+export {
+  AtomicBatchRefused,
+  DuplicateReference,
+  HoldNotActive,
+  IdempotencyKeyReused,
+  WriteQueueFull,
+} from './write/errors.js';
+export { commandsPerBatchMax, queuedCommandsMax } from './write/writer.js';

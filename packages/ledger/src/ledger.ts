@@ -1,24 +1,19 @@
-// The books of one coin: a facade over the modules that keep them (wallets, addresses,
-// broadcasts, leases, deposits, reads), plus transfers, sends, network fees and balance imports.
-// Every money movement runs in one serializable transaction through the conflict resolver.
-import { assert, type CoinConfig, checkAmount, InvalidValueError } from '@cryptoassets/core';
-import { sql } from 'kysely';
+// The books of one coin: a thin facade over the modules that keep them: wallets and accounts,
+// addresses, money movements and holds (through the writer's group commit), broadcasts, leases,
+// deposits and reads.
+import type { CoinConfig } from '@cryptoassets/core';
 import * as addresses from './addresses.js';
 import type { AuditReport } from './audit.js';
 import type { Backend } from './backend.js';
 import * as holds from './broadcast-holds.js';
 import * as queue from './broadcast-queue.js';
 import type { Broadcast, BroadcastOutput } from './broadcasts.js';
-import { checkLabel } from './checks.js';
 import {
   type AccountRef,
   createLedgerContext,
   type LedgerContext,
   type LedgerOptions,
   listLimitDefault,
-  nowIso,
-  requireBackend,
-  type Tx,
   type WalletRef,
 } from './context.js';
 import type {
@@ -30,47 +25,25 @@ import type {
   OpenDeposit,
 } from './deposits.js';
 import * as deposits from './deposits.js';
-import { insertTransaction, type TransactionValues } from './entries.js';
-import { NotEnoughAccountBalance, NotFound, SameAccount } from './errors.js';
 import type { EventOutbox } from './events.js';
 import * as leases from './leases.js';
 import { migrateCoin } from './migrations.js';
-import { QueryTemplate } from './query-template.js';
+import type {
+  CaptureOptions,
+  HoldFilter,
+  HoldOptions,
+  Moved,
+  SendOptions,
+  TransferManyResult,
+  TransferOptions,
+} from './money.js';
+import * as money from './money.js';
 import type { TransactionFilter } from './reads.js';
 import * as reads from './reads.js';
-import {
-  type Account,
-  type Address,
-  mapTransaction,
-  type NetworkTransaction,
-  type Transaction,
-  toAmount,
-  type Wallet,
-} from './records.js';
-import type { ConflictResolver, StatementRunner } from './resolver.js';
+import type { Account, Address, Hold, NetworkTransaction, Transaction, Wallet } from './records.js';
+import type { ConflictResolver } from './resolver.js';
 import type { LedgerTables } from './schema.js';
 import * as wallets from './wallets.js';
-
-type TransferStatements = ReturnType<typeof compileTransferStatements>;
-
-export type TransferOptions = {
-  readonly from: AccountRef;
-  readonly to: AccountRef;
-  /** Minor units, greater than zero. */
-  readonly amount: bigint;
-  readonly label?: string;
-  /** Let the sender's balance go below zero (off by default). */
-  readonly allowNegativeBalance?: boolean;
-};
-
-export type SendOptions = {
-  readonly from: AccountRef;
-  readonly address: string;
-  readonly amount: bigint;
-  readonly label?: string;
-  /** Send over the network even when the address belongs to this wallet. */
-  readonly forceExternal?: boolean;
-};
 
 /** Opens the books of one coin over an open database. Call `migrate()` once before use. */
 export function openLedger(options: LedgerOptions): Ledger {
@@ -84,7 +57,6 @@ export class Ledger {
   /** This coin's event outbox; deposits and closed broadcasts write `txupdate` events to it. */
   readonly events: EventOutbox;
   readonly #ctx: LedgerContext;
-  readonly #statements: TransferStatements;
 
   constructor(options: LedgerOptions) {
     const ctx = createLedgerContext(options);
@@ -93,7 +65,6 @@ export class Ledger {
     this.backend = ctx.backend;
     this.resolver = ctx.resolver;
     this.events = ctx.events;
-    this.#statements = compileTransferStatements(ctx.db);
   }
 
   /** Creates or upgrades this coin's tables; safe to run again. */
@@ -207,96 +178,82 @@ export class Ledger {
     addresses.checkAddress(this.#ctx, address);
   }
 
-  // ---- moving money --------------------------------------------------------------------------
+  // ---- moving money (money.ts, through the writer) -----------------------------------------
 
-  /** Moves an amount between two accounts of one wallet. */
-  async transfer(options: TransferOptions): Promise<Transaction> {
-    const { from, to } = options;
-    const amount = checkAmount(options.amount, 'amount');
-    if (options.label !== undefined) checkLabel(options.label);
-    if (from.id === to.id) throw new SameAccount(from.name);
-    if (from.walletId !== to.walletId)
-      throw new InvalidValueError('to', `account ${to.name} is in another wallet`);
-    return this.resolver.managed('transfer', async (tx, _attempt, run) => {
-      await this.#debit(tx, run, from, amount, options.allowNegativeBalance ?? false);
-      const credited = await run(this.#statements.credit.bind(amount, to.id, from.walletId));
-      if (credited.numAffectedRows !== 1n) throw new NotFound(`account ${JSON.stringify(to.name)}`);
-      const inserted = await run(
-        this.#statements.insertInternal.bind(
-          from.walletId,
-          amount,
-          from.id,
-          to.id,
-          options.label ?? null,
-          nowIso(),
-        ),
-      );
-      const row = inserted.rows[0];
-      assert(row !== undefined, 'transfer: the insert returned no row');
-      return mapTransaction(row);
-    });
+  /**
+   * Moves an amount between two accounts of one wallet. Concurrent calls share one database
+   * transaction (group commit); each gets its own result or error.
+   */
+  transfer(options: TransferOptions): Promise<Moved<Transaction>> {
+    return money.transfer(this.#ctx, options);
   }
 
-  /** Takes `amount` from the account, refusing to go below zero unless allowed. */
-  async #debit(
-    tx: Tx,
-    run: StatementRunner,
-    account: AccountRef,
-    amount: bigint,
-    allowNegative: boolean,
-  ): Promise<void> {
-    const debit = allowNegative ? this.#statements.debitAllowingNegative : this.#statements.debit;
-    const result = await run(debit.bind(amount, account.id, account.walletId));
-    if (result.numAffectedRows === 1n) return;
-    const exists = await tx
-      .selectFrom('account')
-      .select('id')
-      .where('id', '=', account.id)
-      .executeTakeFirst();
-    if (!exists) throw new NotFound(`account ${JSON.stringify(account.name)}`);
-    throw new NotEnoughAccountBalance(account.name);
+  /** Up to 8,000 transfers at once; `atomic`: all or none (see money.ts). */
+  transferMany(
+    transfers: readonly TransferOptions[],
+    options: { readonly atomic?: boolean } = {},
+  ): Promise<TransferManyResult[]> {
+    return money.transferMany(this.#ctx, transfers, options);
   }
 
   /**
    * Sends to an address: an internal transfer when a receiving address of the same wallet owns
    * it (unless `forceExternal`), otherwise a `pending` external send, debited at once.
    */
-  async send(options: SendOptions): Promise<Transaction> {
-    this.#checkAddress(options.address);
-    if (!options.forceExternal) {
-      const owner = await this.findAccountByAddress({ id: options.from.walletId }, options.address);
-      if (owner) {
-        return this.transfer({
-          from: options.from,
-          to: owner,
-          amount: options.amount,
-          ...(options.label === undefined ? {} : { label: options.label }),
-        });
-      }
-    }
-    return this.sendExternal(options);
+  send(options: SendOptions): Promise<Moved<Transaction>> {
+    return money.send(this.#ctx, options);
   }
 
   /** Queues an external send: validates, debits the account and records a `pending` transaction. */
-  async sendExternal(options: Omit<SendOptions, 'forceExternal'>): Promise<Transaction> {
-    const amount = checkAmount(options.amount, 'amount');
-    this.#checkAddress(options.address);
-    if (options.label !== undefined) checkLabel(options.label);
-    this.#requireBackend();
-    const { from } = options;
-    return this.resolver.managed('send', async (tx, _attempt, run) => {
-      await this.#debit(tx, run, from, amount, false);
-      const address = await this.#externalAddress(tx, from.walletId, options.address);
-      return this.#insertTransaction(tx, {
-        wallet_id: from.walletId,
-        kind: 'send',
-        state: 'pending',
-        amount,
-        sending_account_id: from.id,
-        address_id: address.id,
-        label: options.label ?? null,
-      });
-    });
+  sendExternal(options: Omit<SendOptions, 'forceExternal'>): Promise<Moved<Transaction>> {
+    return money.sendExternal(this.#ctx, options);
+  }
+
+  // ---- holds (money.ts) ---------------------------------------------------------------------
+
+  /** Reserves an amount of the account's available balance (two-phase transfer, first phase). */
+  hold(options: HoldOptions): Promise<Moved<Hold>> {
+    return money.hold(this.#ctx, options);
+  }
+
+  /** Moves all or part of a hold to `to`; the rest is released and the hold ends. */
+  captureHold(
+    holdId: number,
+    options: CaptureOptions,
+  ): Promise<Moved<{ readonly hold: Hold; readonly transaction: Transaction }>> {
+    return money.captureHold(this.#ctx, holdId, options);
+  }
+
+  /** Releases a hold of `wallet`: its amount is available again and the hold ends. */
+  releaseHold(
+    holdId: number,
+    options: { readonly wallet: WalletRef; readonly idempotencyKey?: string },
+  ): Promise<Moved<Hold>> {
+    return money.releaseHold(this.#ctx, holdId, options);
+  }
+
+  /** Releases holds past their expiry (the service calls this), each with a `holdupdate`. */
+  expireHolds(options: { readonly now?: Date } = {}): Promise<Hold[]> {
+    return money.expireHolds(this.#ctx, options);
+  }
+
+  getHold(holdId: number): Promise<Hold | undefined> {
+    return money.getHold(this.#ctx, holdId);
+  }
+
+  /** Like `getHold`, but a missing hold is a `NotFound` error. */
+  requireHold(holdId: number): Promise<Hold> {
+    return money.requireHold(this.#ctx, holdId);
+  }
+
+  /** Holds of a wallet or one account, newest first, optionally in one state. */
+  listHolds(filter: HoldFilter): Promise<Hold[]> {
+    return money.listHolds(this.#ctx, filter);
+  }
+
+  /** Batches the writer committed, the commands in them, and isolated retries (for status). */
+  get writerCounters(): Readonly<{ batches: number; commands: number; fallbacks: number }> {
+    return this.#ctx.writer.counters;
   }
 
   // ---- broadcasts (broadcast-queue.ts, broadcast-holds.ts) ---------------------------------
@@ -428,76 +385,20 @@ export class Ledger {
   }
 
   /** Charges a broadcast's network fee to the wallet's fee account, once per broadcast. */
-  async chargeNetworkFee(options: {
+  chargeNetworkFee(options: {
     readonly wallet: WalletRef;
     readonly networkTransactionId: number;
     readonly fee: bigint;
   }): Promise<Transaction | undefined> {
-    const fee = checkAmount(options.fee, 'fee', 'non-negative');
-    if (fee === 0n) return undefined;
-    const feeAccount = await this.getNetworkFeeAccount(options.wallet);
-    return this.resolver.managed('charge network fee', async (tx, _attempt, run) => {
-      const existing = await tx
-        .selectFrom('transaction')
-        .selectAll()
-        .where('kind', '=', 'network_fee')
-        .where('network_transaction_id', '=', options.networkTransactionId)
-        .executeTakeFirst();
-      if (existing) return mapTransaction(existing);
-      await this.#debit(tx, run, feeAccount, fee, true);
-      return this.#insertTransaction(tx, {
-        wallet_id: options.wallet.id,
-        kind: 'network_fee',
-        state: 'network_fee',
-        amount: fee,
-        sending_account_id: feeAccount.id,
-        network_transaction_id: options.networkTransactionId,
-        label: null,
-      });
-    });
+    return money.chargeNetworkFee(this.#ctx, options);
   }
 
   /**
    * Imports the backend wallet's balance that no account holds yet into `account`, as a
    * `balance_import` transaction. Returns undefined when nothing is unaccounted.
    */
-  async importBalance(account: AccountRef): Promise<Transaction | undefined> {
-    const backendBalance = await this.#requireBackend().getBalance();
-    return this.resolver.managed('import balance', async (tx) => {
-      const accounted = await this.#accountedMinor(tx, account.walletId);
-      const unaccounted = backendBalance - accounted;
-      if (unaccounted <= 0n) return undefined;
-      await tx
-        .updateTable('account')
-        .set({ balance: sql`balance + ${unaccounted}` })
-        .where('id', '=', account.id)
-        .execute();
-      return this.#insertTransaction(tx, {
-        wallet_id: account.walletId,
-        kind: 'balance_import',
-        state: 'balance_import',
-        amount: unaccounted,
-        receiving_account_id: account.id,
-        label: 'balance import',
-      });
-    });
-  }
-
-  /** What the backend wallet should hold for these books: balances plus sends not yet broadcast. */
-  async #accountedMinor(tx: Tx, walletId: number): Promise<bigint> {
-    const balances = await tx
-      .selectFrom('account')
-      .select((eb) => eb.fn.sum<string | bigint>('balance').as('total'))
-      .where('wallet_id', '=', walletId)
-      .executeTakeFirst();
-    const pending = await tx
-      .selectFrom('transaction')
-      .select((eb) => eb.fn.sum<string | bigint>('amount').as('total'))
-      .where('wallet_id', '=', walletId)
-      .where('kind', '=', 'send')
-      .where('state', '=', 'pending')
-      .executeTakeFirst();
-    return toAmount(balances?.total ?? 0n) + toAmount(pending?.total ?? 0n);
+  importBalance(account: AccountRef): Promise<Transaction | undefined> {
+    return money.importBalance(this.#ctx, account);
   }
 
   // ---- deposits (deposits.ts) ---------------------------------------------------------------
@@ -582,74 +483,4 @@ export class Ledger {
   audit(): Promise<AuditReport> {
     return reads.audit(this.#ctx);
   }
-
-  // ---- helpers of the money movements above -------------------------------------------------
-
-  #requireBackend(): Backend {
-    return requireBackend(this.#ctx);
-  }
-
-  #externalAddress(tx: Tx, walletId: number, address: string): Promise<Address> {
-    return addresses.externalAddress(tx, walletId, address);
-  }
-
-  #insertTransaction(tx: Tx, values: TransactionValues): Promise<Transaction> {
-    return insertTransaction(tx, values);
-  }
-}
-
-// Markers for the parameters of the compiled statements; no constant of theirs equals one.
-const amountMarker = -1n;
-const accountMarker = -1;
-const otherAccountMarker = -2;
-const walletMarker = -3;
-const labelMarker = '\u0000label';
-const timeMarker = '\u0000time';
-
-/** The statements of a transfer (and of every debit), compiled once per ledger. */
-function compileTransferStatements(db: Tx) {
-  const debit = (allowNegative: boolean) => {
-    let query = db
-      .updateTable('account')
-      .set({ balance: sql`balance - ${amountMarker}` })
-      .where('id', '=', accountMarker)
-      .where('wallet_id', '=', walletMarker);
-    if (!allowNegative) query = query.where('balance', '>=', amountMarker);
-    return new QueryTemplate(query, [amountMarker, accountMarker, walletMarker]);
-  };
-  const credit = db
-    .updateTable('account')
-    .set({ balance: sql`balance + ${amountMarker}` })
-    .where('id', '=', accountMarker)
-    .where('wallet_id', '=', walletMarker);
-  const insertInternal = db
-    .insertInto('transaction')
-    .values({
-      wallet_id: walletMarker,
-      kind: 'internal',
-      state: 'internal',
-      amount: amountMarker,
-      sending_account_id: accountMarker,
-      receiving_account_id: otherAccountMarker,
-      address_id: null,
-      network_transaction_id: null,
-      label: labelMarker,
-      created_at: timeMarker,
-      credited_at: null,
-      processed_at: null,
-    })
-    .returningAll();
-  return {
-    debit: debit(false),
-    debitAllowingNegative: debit(true),
-    credit: new QueryTemplate(credit, [amountMarker, accountMarker, walletMarker]),
-    insertInternal: new QueryTemplate(insertInternal, [
-      walletMarker,
-      amountMarker,
-      accountMarker,
-      otherAccountMarker,
-      labelMarker as string | null,
-      timeMarker,
-    ]),
-  };
 }

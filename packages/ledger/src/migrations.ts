@@ -2,6 +2,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { DialectName } from './database.js';
 import { DatabaseError } from './errors.js';
+import { writePathMigration } from './write/migration.js';
 
 type Context = { readonly prefix: string; readonly dialect: DialectName };
 
@@ -196,6 +197,7 @@ function migrationsFor(context: Context): Record<string, Migration> {
     '0001_initial': initial(context),
     '0002_outbox': outbox(context),
     '0003_broadcast_lock': broadcastHoldsAndLeases(context),
+    '0004_write_path': writePathMigration(context),
   };
 }
 

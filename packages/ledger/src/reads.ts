@@ -16,6 +16,8 @@ export type TransactionFilter = {
   readonly account?: Pick<Account, 'id'>;
   readonly state?: TransactionState;
   readonly kind?: Transaction['kind'];
+  /** Only the transaction with this reference (an app's own id). */
+  readonly reference?: string;
   readonly limit?: number;
 };
 
@@ -63,6 +65,7 @@ export async function listTransactions(
     );
   if (filter.kind) query = query.where('kind', '=', filter.kind);
   if (filter.state) query = query.where('state', '=', filter.state);
+  if (filter.reference !== undefined) query = query.where('reference', '=', filter.reference);
   return (await query.orderBy('id', 'desc').limit(limit).execute()).map(mapTransaction);
 }
 

@@ -5,6 +5,8 @@ import type {
   AccountKind,
   AccountTable,
   AddressTable,
+  HoldState,
+  HoldTable,
   NetworkTransactionTable,
   NetworkTransactionType,
   TransactionKind,
@@ -12,6 +14,7 @@ import type {
   TransactionTable,
   WalletTable,
 } from './schema.js';
+import { type Metadata, parseMetadata } from './write/commands.js';
 
 export type Wallet = { readonly id: number; readonly name: string; readonly createdAt: Date };
 
@@ -22,6 +25,8 @@ export type Account = {
   readonly kind: AccountKind;
   /** Balance in minor units when the record was read. */
   readonly balance: bigint;
+  /** Reserved by active holds; what transfers and sends may take is `balance - held`. */
+  readonly held: bigint;
   readonly createdAt: Date;
 };
 
@@ -63,6 +68,26 @@ export type Transaction = {
   readonly createdAt: Date;
   readonly creditedAt: Date | null;
   readonly processedAt: Date | null;
+  /** The app's own id of the movement, unique per wallet. */
+  readonly reference: string | null;
+  readonly metadata: Metadata | null;
+  /** The hold a capture settled. */
+  readonly holdId: number | null;
+};
+
+export type Hold = {
+  readonly id: number;
+  readonly walletId: number;
+  readonly accountId: number;
+  readonly amount: bigint;
+  /** What the capture moved; 0 unless captured. */
+  readonly captured: bigint;
+  readonly state: HoldState;
+  readonly expiresAt: Date | null;
+  readonly reference: string | null;
+  readonly metadata: Metadata | null;
+  readonly createdAt: Date;
+  readonly settledAt: Date | null;
 };
 
 export function toId(value: unknown): number {
@@ -102,6 +127,7 @@ export const mapAccount = (row: Selectable<AccountTable>): Account => ({
   name: row.name,
   kind: row.kind,
   balance: toAmount(row.balance),
+  held: toAmount(row.held),
   createdAt: toDate(row.created_at),
 });
 
@@ -143,4 +169,21 @@ export const mapTransaction = (row: Selectable<TransactionTable>): Transaction =
   createdAt: toDate(row.created_at),
   creditedAt: toOptionalDate(row.credited_at),
   processedAt: toOptionalDate(row.processed_at),
+  reference: row.reference ?? null,
+  metadata: parseMetadata(row.metadata ?? null),
+  holdId: toOptionalId(row.hold_id),
+});
+
+export const mapHold = (row: Selectable<HoldTable>): Hold => ({
+  id: toId(row.id),
+  walletId: toId(row.wallet_id),
+  accountId: toId(row.account_id),
+  amount: toAmount(row.amount),
+  captured: toAmount(row.captured),
+  state: row.state,
+  expiresAt: toOptionalDate(row.expires_at),
+  reference: row.reference,
+  metadata: parseMetadata(row.metadata),
+  createdAt: toDate(row.created_at),
+  settledAt: toOptionalDate(row.settled_at),
 });

@@ -51,6 +51,8 @@ export type AccountTable = {
   name: string;
   kind: AccountKind;
   balance: Amount;
+  /** Sum of the account's active holds: available = balance - held. */
+  held: ColumnType<bigint | string, bigint | undefined, bigint>;
   created_at: Timestamp;
 };
 
@@ -92,6 +94,12 @@ export type TransactionTable = {
   created_at: Timestamp;
   credited_at: ColumnType<Date | string | null, string | null, string | null>;
   processed_at: ColumnType<Date | string | null, string | null, string | null>;
+  /** The app's own id of the movement, unique per wallet when given. */
+  reference: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A flat JSON object of string values, as text. */
+  metadata: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The hold this transaction captured, for a capture. */
+  hold_id: ColumnType<number | bigint | string | null, number | null | undefined, number | null>;
 };
 
 export type LedgerTables = {
@@ -105,6 +113,38 @@ export type LedgerTables = {
   event_failure: EventFailureTable;
   broadcast_hold: BroadcastHoldTable;
   lease: LeaseTable;
+  hold: HoldTable;
+  idempotency: IdempotencyTable;
+};
+
+export type HoldState = 'active' | 'captured' | 'released' | 'expired';
+
+/** Funds reserved on an account: captured (moved) or released later, exactly once. */
+export type HoldTable = {
+  id: Id;
+  wallet_id: Ref;
+  account_id: Ref;
+  amount: Amount;
+  /** What a capture moved; 0 until then. */
+  captured: Amount;
+  state: HoldState;
+  expires_at: ColumnType<Date | string | null, string | null, string | null>;
+  reference: string | null;
+  metadata: string | null;
+  created_at: Timestamp;
+  settled_at: ColumnType<Date | string | null, string | null, string | null>;
+};
+
+/** One row per idempotency key: what the request was and what it created. */
+export type IdempotencyTable = {
+  wallet_id: Ref;
+  idempotency_key: string;
+  operation: string;
+  /** The request's parameters as canonical JSON, to tell a replay from a reuse. */
+  request: string;
+  transaction_id: ColumnType<number | bigint | string | null, number | null, number | null>;
+  hold_id: ColumnType<number | bigint | string | null, number | null, number | null>;
+  created_at: Timestamp;
 };
 
 export type BroadcastHoldState = 'held' | 'resolved' | 'voided';

@@ -117,8 +117,11 @@ async function runScenario(books: OfflineBooks, scenario: Scenario): Promise<Res
   const refused = outcomes.reduce((n, o) => n + o.refused, 0);
   expect(done.length + refused).toBe(scenario.workers * scenario.transfersPerWorker);
   expect(done.length).toBeGreaterThan(0);
-  expect(counters.successes).toBe(done.length);
-  expect(counters.errors).toBe(refused);
+  // Group commit: concurrent transfers share batches, so fewer commits than transfers; a refusal
+  // (not enough balance) is decided in the batch and is no database error.
+  expect(counters.successes).toBeGreaterThan(0);
+  expect(counters.successes).toBeLessThanOrEqual(done.length + refused);
+  expect(counters.errors).toBe(0);
   expect(counters.unresolved).toBe(0);
 
   // Each successful transfer is exactly one committed transaction, even when it was retried.

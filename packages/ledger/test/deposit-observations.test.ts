@@ -16,6 +16,8 @@ import {
   type Transaction,
   type TransactionState,
   type TxUpdateData,
+  txUpdateOf,
+  txUpdatesOf,
   type Wallet,
 } from '@cryptoassets/ledger';
 import {
@@ -63,7 +65,7 @@ async function readEvents(ledger: Ledger, afterSequence = 0): Promise<OutboxEven
 }
 
 async function eventData(ledger: Ledger, afterSequence = 0): Promise<TxUpdateData[]> {
-  return (await readEvents(ledger, afterSequence)).map((entry) => entry.event.data);
+  return txUpdatesOf(await readEvents(ledger, afterSequence));
 }
 
 async function lastSequence(ledger: Ledger): Promise<number> {
@@ -343,9 +345,9 @@ for (const dialect of await dialectsUnderTest()) {
           txid: '',
           address: '',
         });
-        expect(generic(newer!.event.data)).toEqual(generic(older!.event.data));
+        expect(generic(txUpdateOf(newer!.event)!)).toEqual(generic(txUpdateOf(older!.event)!));
         expect(newer!.event.name).toBe(older!.event.name);
-        expect(newer!.event.data.confirmations).toBe(confirmations);
+        expect(txUpdateOf(newer!.event)?.confirmations).toBe(confirmations);
       }
     });
 

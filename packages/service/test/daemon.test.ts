@@ -100,6 +100,50 @@ describe.runIf(requireLitecoind())('startService on litecoind regtest', () => {
     await expect(fetch(`${service.statusUrl}status.json`)).rejects.toThrow();
   });
 
+  it('releases a hold at its expiry, with a holdupdate event', async () => {
+    const raw = validateConfig({
+      database: { url: `sqlite:${join(dir, 'holds.sqlite')}` },
+      coins: {
+        ltc: {
+          network: 'regtest',
+          confirmations: 1,
+          backend: { type: 'bitcoind', url: wallet.url },
+        },
+      },
+      status_server: { port: await freePort() },
+      service: { broadcast_period_s: 1, confirmation_poll_s: 1, hold_expiry_s: 1 },
+    });
+    const database = openDatabase(raw.database.url);
+    const ledger = openLedger({ database, coin: raw.coins.ltc! });
+    await ledger.migrate();
+    const books = await ledger.getOrCreateWallet('default');
+    const alice = await ledger.createAccount(books, 'alice');
+    const bank = await ledger.createAccount(books, 'bank');
+    await ledger.transfer({ from: bank, to: alice, amount: 500n, allowNegativeBalance: true });
+    const hold = await ledger.hold({ account: alice, amount: 200n, expiresInS: 1 });
+    const kept = await ledger.hold({ account: alice, amount: 100n, expiresInS: 3_600 });
+    const service = await startService({ config: raw, logger: quietLogger });
+    try {
+      const deadline = Date.now() + 20_000;
+      while ((await ledger.getHold(hold.id))?.state === 'active' && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await ledger.getHold(hold.id))?.state).toBe('expired');
+      expect((await ledger.getHold(kept.id))?.state).toBe('active');
+      expect((await ledger.getAccountById(alice.id))?.held).toBe(100n);
+      const events = (await ledger.events.readAfter(0)).map((entry) => entry.event);
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          name: 'holdupdate',
+          data: expect.objectContaining({ hold_id: hold.id, state: 'expired', account: 'alice' }),
+        }),
+      );
+      expect((await ledger.audit()).mismatches).toEqual([]);
+    } finally {
+      await service.stop();
+      await database.close();
+    }
+  }, 40_000);
+
   it('undoes what started when a part cannot start', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

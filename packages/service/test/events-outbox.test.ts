@@ -1,7 +1,7 @@
 // The ledger's event outbox on every dialect: migration 0002, txupdate events written in the
 // transaction of the change, and the per-handler delivery state the dispatcher keeps.
 import type { Account, Ledger, OutboxEvent, TxUpdateData, Wallet } from '@cryptoassets/ledger';
-import { openLedger } from '@cryptoassets/ledger';
+import { openLedger, txUpdateOf } from '@cryptoassets/ledger';
 import {
   createTestDatabase,
   dialectsUnderTest,
@@ -31,7 +31,8 @@ for (const dialect of await dialectsUnderTest()) {
     });
 
     const events = () => ledger.events.readAfter(0);
-    const data = (event: OutboxEvent | undefined): TxUpdateData | undefined => event?.event.data;
+    const data = (event: OutboxEvent | undefined): TxUpdateData | undefined =>
+      event === undefined ? undefined : txUpdateOf(event.event);
 
     it('applies migration 0002 on fresh books, and not again', async () => {
       const fresh = await createTestDatabase(dialect);

@@ -1,7 +1,13 @@
 // The transaction updater against a real regtest litecoind, on every dialect: hints, polling to
 // the threshold and past it, forged txids, rescans, and a reorg reversed and credited again.
 import { createLogger } from '@cryptoassets/core';
-import { type Account, Ledger, type Transaction, type Wallet } from '@cryptoassets/ledger';
+import {
+  type Account,
+  Ledger,
+  type Transaction,
+  txUpdatesOf,
+  type Wallet,
+} from '@cryptoassets/ledger';
 import {
   createTestDatabase,
   dialectsUnderTest,
@@ -78,7 +84,7 @@ describe.runIf(requireLitecoind())('transaction updater on litecoind regtest', a
         return undefined;
       };
       const eventsOf = async (txid: string) =>
-        (await ledger.events.readAfter(0)).map((e) => e.event.data).filter((d) => d.txid === txid);
+        txUpdatesOf(await ledger.events.readAfter(0)).filter((d) => d.txid === txid);
       const openTxids = async () =>
         (await ledger.listOpenDeposits({ confirmationsBelow: trackedUntil, limit: 100 })).map(
           (d) => d.txid,

@@ -51,6 +51,7 @@ export const statusListRowsMax = 100;
 /** Broadcast periods and confirmation polls used when the configuration has no `service`. */
 export const broadcastPeriodSDefault = 30;
 export const confirmationPollSDefault = 60;
+export const holdExpirySDefault = 5;
 /** The wallet the service makes sure exists, as the CLI's default `--wallet`. */
 export const defaultWalletName = 'default';
 
@@ -136,6 +137,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   checkStatusBind(statusHost, statusConfig?.token);
   const broadcastPeriodMs = (config.service?.broadcast_period_s ?? broadcastPeriodSDefault) * 1_000;
   const pollPeriodMs = (config.service?.confirmation_poll_s ?? confirmationPollSDefault) * 1_000;
+  const holdExpiryPeriodMs = (config.service?.hold_expiry_s ?? holdExpirySDefault) * 1_000;
 
   let failed: (error: ServicePartFailed) => void = () => {};
   let finished: () => void = () => {};
@@ -295,6 +297,27 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
               );
             if (summary.creditedNow + summary.reversedNow + summary.broadcastsUpdated > 0)
               dispatcher?.wake();
+          },
+        }),
+      );
+      loops.push(
+        startLoop({
+          name: `${symbol} hold expiry`,
+          periodMs: holdExpiryPeriodMs,
+          onFailure,
+          work: async () => {
+            try {
+              const expired = await runtime.ledger.expireHolds();
+              if (expired.length === 0) return;
+              logger.info('expired holds released', {
+                coin: symbol,
+                holds: expired.map((hold) => hold.id),
+              });
+              dispatcher?.wake();
+            } catch (error) {
+              // The books may be away for a while: the next run tries again.
+              logger.error('hold expiry failed', { coin: symbol, error: oneLineReason(error) });
+            }
           },
         }),
       );

@@ -2,7 +2,7 @@
 // must do together over a real network backend (litecoind regtest, a devnet node), with blocks
 // mined on demand. A backend package calls `describeNetworkConformance` with a harness.
 import { formatAmount } from '@cryptoassets/core';
-import type { Account, Ledger, Wallet } from '@cryptoassets/ledger';
+import { type Account, type Ledger, txUpdatesOf, type Wallet } from '@cryptoassets/ledger';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NetworkBackend } from '../backend.js';
 import { Broadcaster } from '../broadcaster/broadcaster.js';
@@ -95,8 +95,10 @@ export function describeNetworkConformance(harness: NetworkConformanceHarness): 
       expect(summary.broadcastsUpdated).toBe(1);
       expect((await ledger.getNetworkTransaction(networkId))?.confirmations).toBe(2);
       const events = await ledger.events.readAfter(0, 1_000);
-      const last = events.filter((e) => e.event.data.direction === 'broadcast').at(-1)?.event;
-      expect(last?.data).toMatchObject({ transaction_id: send.id, confirmations: 2 });
+      const last = txUpdatesOf(events)
+        .filter((data) => data.direction === 'broadcast')
+        .at(-1);
+      expect(last).toMatchObject({ transaction_id: send.id, confirmations: 2 });
       // Nothing changed, nothing written.
       expect((await updater.pollConfirmations()).broadcastsUpdated).toBe(0);
     });
@@ -171,7 +173,7 @@ export function describeNetworkConformance(harness: NetworkConformanceHarness): 
       });
       expect(open).toBeUndefined();
       const events = await ledger.events.readAfter(0, 1_000);
-      const updates = events.map((e) => e.event.data).filter((data) => data.txid === txid);
+      const updates = txUpdatesOf(events).filter((data) => data.txid === txid);
       expect(updates.filter((data) => data.credited && data.confirmations === 0)).toEqual([]);
       expect(updates.at(-1)).toMatchObject({
         direction: 'deposit',
