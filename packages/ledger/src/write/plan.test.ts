@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { NotEnoughAccountBalance, SameAccount } from '../errors.js';
 import type { Command, TransferCommand } from './commands.js';
-import { type DuplicateReference, HoldNotActive, IdempotencyKeyReused } from './errors.js';
-import { GroupRefused, type HoldRow, keyOf, planRun, type RunState } from './plan.js';
+import { DuplicateReference, HoldNotActive, IdempotencyKeyReused } from './errors.js';
+import { GroupRefused, type HoldRow, keyOf, type Outcome, planRun, type RunState } from './plan.js';
 
 const now = '2026-01-01T00:00:00.000Z';
 
