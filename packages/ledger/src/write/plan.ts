@@ -174,8 +174,11 @@ class Planner {
       const input = inputs[offset];
       assert(input !== undefined, 'plan: missing input');
       const outcome = this.#planOne(input.command, firstIndex + offset);
+      // A refused command leaves nothing behind (a reference it claimed before a later check
+      // refused it stays free for the commands after it); in an atomic group, neither do the
+      // commands before it. A group that is not atomic is this one command.
+      if (!outcome.ok) this.#rollback(marks);
       if (!outcome.ok && atomic) {
-        this.#rollback(marks);
         for (let rest = 0; rest < inputs.length; rest++)
           this.plan.outcomes[firstIndex + rest] = {
             ok: false,
