@@ -4,7 +4,7 @@ import process from 'node:process';
 
 const benchmarks = {
   ledger: {
-    summary: 'internal transfers per second, ledger API vs raw SQL, on SQLite and PostgreSQL',
+    summary: 'ledger transfers/s and lone-transfer latency vs raw SQL, on SQLite and PostgreSQL',
     load: () => import('./bench/ledger.mjs'),
   },
   deposits: {
