@@ -3,6 +3,7 @@ import { CryptoassetsError } from '@cryptoassets/core';
 import { ServicePartFailed } from '@cryptoassets/service';
 import { Command, CommanderError } from 'commander';
 import { registerDevnetCommands } from './commands/devnet.js';
+import { registerHoldCommands } from './commands/holds.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerLedgerCommands } from './commands/ledger.js';
 import { registerNodeCommands } from './commands/node.js';
@@ -27,7 +28,8 @@ Examples:
   $ cryptoassets address new --account alice
   $ cryptoassets devnet faucet ADDRESS 10
   $ cryptoassets balance --json
-  $ cryptoassets transfer --from alice --to bob --amount 0.5
+  $ cryptoassets transfer --from alice --to bob --amount 0.5 --idempotency-key order-17
+  $ cryptoassets hold create --account alice --amount 0.2 --expires-in 10m
   $ cryptoassets audit
 
 Exit status: 0 success, 1 a user error (one line on stderr), 2 an internal failure.`;
@@ -42,14 +44,17 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output on stdout; logs stay on stderr')
     .option('--wallet <name>', 'wallet to work in', 'default')
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', epilog);
+    .addHelpText('after', epilog)
+    // Before the commands are added, so that they inherit it: help, a version or a usage error
+    // of any command ends in a CommanderError that `runCli` turns into an exit code.
+    .exitOverride();
   registerLedgerCommands(program);
+  registerHoldCommands(program);
   registerKeysCommands(program);
   registerServiceCommands(program);
   registerWitnessCommands(program);
   registerNodeCommands(program);
   registerDevnetCommands(program);
-  program.exitOverride();
   return program;
 }
 

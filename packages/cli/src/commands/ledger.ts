@@ -1,5 +1,6 @@
 // The ledger commands: init-db, account, address, transfer, send, balance, transactions,
-// mark-processed, import-balance and audit. They parse and print; the ledger decides.
+// mark-processed, import-balance and audit. They parse and print; the ledger decides. The hold
+// commands (holds.ts) share the helpers exported here.
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type CoinConfig, formatAmount, parseAmount } from '@cryptoassets/core';
@@ -18,6 +19,13 @@ import {
   withBooks,
   withLedger,
 } from '../context.js';
+import {
+  addMoveOptions,
+  checkMoveFlags,
+  checkReference,
+  type MoveAttachments,
+  type MoveFlags,
+} from '../money-options.js';
 import { accountJson, addressJson, createPrinter, table, transactionJson } from '../output.js';
 
 type CoinOptions = { readonly coin?: string };
@@ -38,7 +46,7 @@ const stateSet: Record<TransactionState, true> = {
 };
 const states = Object.keys(stateSet) as TransactionState[];
 
-const coinOption = () =>
+export const coinOption = () =>
   new Option(
     '--coin <coin>',
     'coin to use, e.g. ltc (may be left out when only one is configured)',
@@ -48,13 +56,13 @@ const coinOption = () =>
  * Whether a command may create the `--wallet` wallet: only one that creates an account in it.
  * Reads never do, and commands that need an existing account need an existing wallet.
  */
-type Access = 'creates wallet' | 'needs wallet';
+export type Access = 'creates wallet' | 'needs wallet';
 
 /**
  * Runs an action with the global options merged over the command's own. `check` parses and
  * checks the arguments before the database is opened, so a bad argument writes nothing.
  */
-function action<O extends object, P = void>(
+export function action<O extends object, P = void>(
   command: Command,
   access: Access,
   run: (options: O & GlobalOptions, books: Books, checked: P) => Promise<void>,
@@ -72,7 +80,7 @@ function action<O extends object, P = void>(
   };
 }
 
-function amountOf(text: string, coin: CoinConfig): bigint {
+export function amountOf(text: string, coin: CoinConfig): bigint {
   return parseAmount(text, { field: '--amount', decimals: coin.profile.decimals });
 }
 
@@ -86,10 +94,21 @@ function idOf(text: string): number {
 /** The ledger's longest label. */
 const labelLengthMax = 256;
 
-function checkLabel(label: string | undefined): void {
+export function checkLabel(label: string | undefined): void {
   if (label !== undefined && label.length > labelLengthMax)
     throw new UsageError(`--label: at most ${labelLengthMax} characters`);
 }
+
+/** `--limit N` of a listing: 1..10000, 100 when left out. */
+export const limitOption = () =>
+  new Option('--limit <n>', 'at most this many (1..10000)')
+    .argParser((text) => {
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 1 || n > 10_000)
+        throw new InvalidArgumentError('expected a whole number 1..10000');
+      return n;
+    })
+    .default(100);
 
 export function registerLedgerCommands(program: Command): void {
   registerInitDb(program);
@@ -269,6 +288,18 @@ function registerAddress(program: Command): void {
   );
 }
 
+/** A transfer's or send's amount and attachments, checked before the database is opened. */
+type Moving = { readonly amount: bigint; readonly attachments: MoveAttachments };
+
+function checkMoving(
+  options: MoveFlags & { readonly amount: string; readonly label?: string },
+  coin: CoinConfig,
+): Moving {
+  checkLabel(options.label);
+  const amount = amountOf(options.amount, coin);
+  return { amount, attachments: checkMoveFlags(options) };
+}
+
 function registerMoney(program: Command): void {
   const transfer = program
     .command('transfer')
@@ -279,14 +310,21 @@ function registerMoney(program: Command): void {
     .requiredOption('--amount <decimal>', 'amount as a decimal, e.g. 0.015')
     .option('--label <label>', 'free text stored with the transaction')
     .option('--allow-negative', "let the sender's balance go below zero");
+  addMoveOptions(transfer);
   transfer.action(
     action<
-      { from: string; to: string; amount: string; label?: string; allowNegative?: boolean },
-      bigint
+      MoveFlags & {
+        from: string;
+        to: string;
+        amount: string;
+        label?: string;
+        allowNegative?: boolean;
+      },
+      Moving
     >(
       transfer,
       'needs wallet',
-      async (options, { ledger, wallet }, amount) => {
+      async (options, { ledger, wallet }, { amount, attachments }) => {
         const from = await ledger.requireAccount(wallet, options.from);
         const to = await ledger.requireAccount(wallet, options.to);
         const done = await ledger.transfer({
@@ -295,17 +333,18 @@ function registerMoney(program: Command): void {
           amount,
           allowNegativeBalance: options.allowNegative ?? false,
           ...(options.label === undefined ? {} : { label: options.label }),
+          ...attachments,
         });
-        const text = `transferred ${formatAmount(amount, ledger.coin.profile.decimals)} ${ledger.coin.symbol} from ${from.name} to ${to.name} (transaction ${done.id})`;
+        const moved = `${formatAmount(done.amount, ledger.coin.profile.decimals)} ${ledger.coin.symbol} from ${from.name} to ${to.name}`;
+        const text = done.replayed
+          ? `replay of transaction ${done.id} (same idempotency key, same request): ${moved} was transferred then; nothing moved now`
+          : `transferred ${moved} (transaction ${done.id})`;
         createPrinter(options.json ?? false).result(
-          transactionJson(done, ledger.coin.profile.decimals),
+          { ...transactionJson(done, ledger.coin.profile.decimals), replayed: done.replayed },
           text,
         );
       },
-      (options, coin) => {
-        checkLabel(options.label);
-        return amountOf(options.amount, coin);
-      },
+      checkMoving,
     ),
   );
   const send = program
@@ -317,14 +356,21 @@ function registerMoney(program: Command): void {
     .requiredOption('--amount <decimal>', 'amount as a decimal, e.g. 0.015')
     .option('--label <label>', 'free text stored with the transaction')
     .option('--force-external', 'broadcast even when the address belongs to this wallet');
+  addMoveOptions(send);
   send.action(
     action<
-      { from: string; to: string; amount: string; label?: string; forceExternal?: boolean },
-      bigint
+      MoveFlags & {
+        from: string;
+        to: string;
+        amount: string;
+        label?: string;
+        forceExternal?: boolean;
+      },
+      Moving
     >(
       send,
       'needs wallet',
-      async (options, { ledger, wallet }, amount) => {
+      async (options, { ledger, wallet }, { amount, attachments }) => {
         const from = await ledger.requireAccount(wallet, options.from);
         const sent = await ledger.send({
           from,
@@ -332,20 +378,21 @@ function registerMoney(program: Command): void {
           amount,
           forceExternal: options.forceExternal ?? false,
           ...(options.label === undefined ? {} : { label: options.label }),
+          ...attachments,
         });
         const how =
           sent.kind === 'internal'
             ? 'moved internally (the address is in this wallet)'
             : 'queued for broadcast';
+        const text = sent.replayed
+          ? `replay of transaction ${sent.id} (same idempotency key, same request), state ${sent.state}: nothing was sent again`
+          : `${how}: transaction ${sent.id}, state ${sent.state}`;
         createPrinter(options.json ?? false).result(
-          transactionJson(sent, ledger.coin.profile.decimals),
-          `${how}: transaction ${sent.id}, state ${sent.state}`,
+          { ...transactionJson(sent, ledger.coin.profile.decimals), replayed: sent.replayed },
+          text,
         );
       },
-      (options, coin) => {
-        checkLabel(options.label);
-        return amountOf(options.amount, coin);
-      },
+      checkMoving,
     ),
   );
   const importBalance = program
@@ -391,7 +438,9 @@ function registerMoney(program: Command): void {
 function registerReports(program: Command): void {
   const balance = program
     .command('balance')
-    .description('balance of one account, or of every account and the wallet total')
+    .description(
+      'balance, held (by active holds) and available of one account, or of all and the wallet total',
+    )
     .addOption(coinOption())
     .option('--account <name>', 'only this account');
   balance.action(
@@ -404,23 +453,34 @@ function registerReports(program: Command): void {
         const unconfirmed = await ledger.unconfirmedBalance({ wallet, account });
         printer.result(
           { ...accountJson(account, decimals), unconfirmed: fmt(unconfirmed) },
-          `${account.name}: ${fmt(account.balance)} ${ledger.coin.symbol} (unconfirmed incoming ${fmt(unconfirmed)})`,
+          `${account.name}: ${fmt(account.balance)} ${ledger.coin.symbol} (held ${fmt(account.held)}, available ${fmt(account.balance - account.held)}; unconfirmed incoming ${fmt(unconfirmed)})`,
         );
         return;
       }
       const accounts = await ledger.listAccounts(wallet);
       const total = await ledger.walletTotal(wallet);
+      const held = accounts.reduce((sum, a) => sum + a.held, 0n);
       const unconfirmed = await ledger.unconfirmedBalance({ wallet });
-      const rows = accounts.map((a) => [a.name, fmt(a.balance)]);
-      rows.push(['(wallet total)', fmt(total)], ['(unconfirmed incoming)', fmt(unconfirmed)]);
+      const rows = accounts.map((a) => [
+        a.name,
+        fmt(a.balance),
+        fmt(a.held),
+        fmt(a.balance - a.held),
+      ]);
+      rows.push(
+        ['(wallet total)', fmt(total), fmt(held), fmt(total - held)],
+        ['(unconfirmed incoming)', fmt(unconfirmed), '', ''],
+      );
       printer.result(
         {
           wallet: wallet.name,
           total: fmt(total),
+          held: fmt(held),
+          available: fmt(total - held),
           unconfirmed: fmt(unconfirmed),
           accounts: accounts.map((a) => accountJson(a, decimals)),
         },
-        table(['account', `balance (${ledger.coin.symbol})`], rows),
+        table(['account', `balance (${ledger.coin.symbol})`, 'held', 'available'], rows),
       );
     }),
   );
@@ -430,19 +490,10 @@ function registerReports(program: Command): void {
     .addOption(coinOption())
     .option('--account <name>', 'only transactions of this account')
     .addOption(new Option('--state <state>', 'only transactions in this state').choices(states))
-    .option(
-      '--limit <n>',
-      'at most this many (1..10000)',
-      (text) => {
-        const n = Number(text);
-        if (!Number.isInteger(n) || n < 1 || n > 10_000)
-          throw new InvalidArgumentError('expected a whole number 1..10000');
-        return n;
-      },
-      100,
-    );
+    .option('--reference <ref>', 'only the transaction with this reference')
+    .addOption(limitOption());
   transactions.action(
-    action<{ account?: string; state?: TransactionState; limit: number }>(
+    action<{ account?: string; state?: TransactionState; reference?: string; limit: number }>(
       transactions,
       'needs wallet',
       async (options, { ledger, wallet }) => {
@@ -455,6 +506,7 @@ function registerReports(program: Command): void {
           limit: options.limit,
           ...(account ? { account } : {}),
           ...(options.state ? { state: options.state } : {}),
+          ...(options.reference === undefined ? {} : { reference: options.reference }),
         });
         const decimals = ledger.coin.profile.decimals;
         const rows = found.map((t) => [
@@ -465,11 +517,15 @@ function registerReports(program: Command): void {
           String(t.sendingAccountId ?? ''),
           String(t.receivingAccountId ?? ''),
           t.createdAt.toISOString(),
+          t.reference ?? '',
         ]);
         createPrinter(options.json ?? false).result(
           found.map((t) => transactionJson(t, decimals)),
-          table(['id', 'kind', 'state', 'amount', 'from', 'to', 'created'], rows),
+          table(['id', 'kind', 'state', 'amount', 'from', 'to', 'created', 'reference'], rows),
         );
+      },
+      (options) => {
+        if (options.reference !== undefined) checkReference(options.reference);
       },
     ),
   );
