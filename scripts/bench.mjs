@@ -7,6 +7,10 @@ const benchmarks = {
     summary: 'ledger transfers/s and lone-transfer latency vs raw SQL, on SQLite and PostgreSQL',
     load: () => import('./bench/ledger.mjs'),
   },
+  concurrency: {
+    summary: 'ledger transfers/s with several processes on one PostgreSQL: row locks vs serializable',
+    load: () => import('./bench/write-concurrency.mjs'),
+  },
   deposits: {
     summary:
       'deposits/s through the service (walletnotify -> ledger -> webhook) vs raw gettransaction',

@@ -16,7 +16,7 @@ import { ConflictResolver, type ResolverOptions, type StatementRunner } from './
 import type { LedgerTables } from './schema.js';
 import { TablePrefixPlugin } from './table-prefix.js';
 import { WriteStore } from './write/store.js';
-import { type Procedure, Writer } from './write/writer.js';
+import { type Procedure, type WriteConcurrency, Writer } from './write/writer.js';
 
 export const listLimitDefault = 100;
 export const listLimitMax = 10_000;
@@ -39,6 +39,8 @@ export type LedgerOptions = {
   /** The coin's network; undefined for bookkeeping alone. */
   readonly backend?: Backend | undefined;
   readonly resolver?: ResolverOptions;
+  /** How write batches on PostgreSQL stay correct across processes (default `row-locks`). */
+  readonly writeConcurrency?: WriteConcurrency;
 };
 
 export type LedgerContext = {
@@ -66,8 +68,13 @@ export function createLedgerContext(options: LedgerOptions): LedgerContext {
   const events = new EventOutbox({ db, resolver, dialect: database.dialect, coin });
   const writer = new Writer({
     resolver,
-    store: new WriteStore({ prefix: `${coin.symbol}_`, dialect: database.dialect }),
+    store: new WriteStore({
+      prefix: `${coin.symbol}_`,
+      dialect: database.dialect,
+      sqlite: database.sqlite,
+    }),
     hooks: { holdsSettled: (tx, holds) => events.recordHoldUpdates(tx, holds) },
+    ...(options.writeConcurrency === undefined ? {} : { concurrency: options.writeConcurrency }),
   });
   return {
     coin,

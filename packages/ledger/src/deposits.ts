@@ -11,6 +11,7 @@ import {
   type Unit,
   type WalletRef,
 } from './context.js';
+import { observeBatched } from './deposit-batch.js';
 import { insertTransaction } from './entries.js';
 import { BadTransactionState, NotFound } from './errors.js';
 import { listTransactions, type TransactionFilter } from './reads.js';
@@ -109,10 +110,13 @@ export async function recordDeposit(
  * in the mempool, conflicted) any credit of its deposits is taken back first; then every output
  * to one of our receiving addresses is recorded as by `recordDeposit`, credited at the
  * threshold. Results come in the order of the observations. One bad observation fails them all.
+ * `batched` (the default) reads and writes the common cases in a few statements per batch (see
+ * deposit-batch.ts) with the same effects; false records each observation on its own.
  */
 export async function recordDepositObservations(
   ctx: LedgerContext,
   observations: readonly DepositObservation[],
+  options: { readonly batched?: boolean } = {},
 ): Promise<DepositObservationResult[]> {
   if (observations.length > depositObservationsMax)
     throw new InvalidValueError('observations', `at most ${depositObservationsMax} at once`);
@@ -120,9 +124,13 @@ export async function recordDepositObservations(
     checkObservation(observation, `observations[${index}]`),
   );
   if (checked.length === 0) return [];
+  const batched = options.batched ?? true;
   return ctx.write('record deposits', async (tx, run) => {
+    const unit = { tx, run };
+    const observeOne = (observation: DepositObservation) => observe(ctx, unit, observation);
+    if (batched) return observeBatched(ctx, unit, checked, observeOne);
     const results: DepositObservationResult[] = [];
-    for (const observation of checked) results.push(await observe(ctx, { tx, run }, observation));
+    for (const observation of checked) results.push(await observeOne(observation));
     return results;
   });
 }

@@ -597,7 +597,8 @@ function retryOf(failure: Selectable<EventFailureTable>) {
   return { attempts: Number(failure.attempts), nextAttemptAt: toDate(failure.next_attempt_at) };
 }
 
-function sameUpdate(previous: Partial<TxUpdateData>, next: TxUpdateData): boolean {
+/** True when `next` says nothing the previous `txupdate` about the transaction did not. */
+export function sameUpdate(previous: Partial<TxUpdateData>, next: TxUpdateData): boolean {
   return (
     previous.confirmations === next.confirmations &&
     previous.state === next.state &&
@@ -612,6 +613,14 @@ function checkHandler(handler: string): void {
     typeof handler === 'string' && handler.length > 0 && handler.length <= handlerNameLengthMax,
     `handler names are 1..${handlerNameLengthMax} characters`,
   );
+}
+
+/**
+ * The two keys of the PostgreSQL advisory lock a coin's event writers take before inserting
+ * events (see `#append`), for statements that take it themselves.
+ */
+export function eventLockKeys(coin: string): readonly [number, number] {
+  return [eventLockClass, hash32(coin)];
 }
 
 /** FNV-1a of a string as a signed 32-bit integer. */

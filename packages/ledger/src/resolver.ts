@@ -57,6 +57,15 @@ export function sqliteStatementRunner(handle: SqliteHandle): StatementRunner {
   };
 }
 
+/** How a unit of work is isolated on PostgreSQL (SQLite always takes the write lock at begin). */
+export type Isolation = 'serializable' | 'read committed';
+
+/** Per unit of work: its isolation, and which further errors mean "try the whole unit again". */
+export type UnitOptions = {
+  readonly isolation?: Isolation;
+  readonly retryable?: (error: unknown) => boolean;
+};
+
 export type ResolverOptions = {
   readonly attemptsMax?: number;
   readonly retryDelayMsMin?: number;
@@ -85,6 +94,7 @@ export class ConflictResolver<DB> {
   readonly counters: ResolverCounters = { successes: 0, retries: 0, errors: 0, unresolved: 0 };
   readonly #db: Kysely<DB>;
   readonly #begin: CompiledQuery;
+  readonly #beginReadCommitted: CompiledQuery;
   readonly #attemptsMax: number;
   readonly #delayMsMin: number;
   readonly #delayMsMax: number;
@@ -102,6 +112,9 @@ export class ConflictResolver<DB> {
     this.#begin = CompiledQuery.raw(
       dialect === 'postgres' ? 'begin isolation level serializable' : 'begin immediate',
     );
+    this.#beginReadCommitted = CompiledQuery.raw(
+      dialect === 'postgres' ? 'begin isolation level read committed' : 'begin immediate',
+    );
     this.#attemptsMax = options.attemptsMax ?? attemptsMaxDefault;
     this.#delayMsMin = options.retryDelayMsMin ?? retryDelayMsMinDefault;
     this.#delayMsMax = options.retryDelayMsMax ?? retryDelayMsMaxDefault;
@@ -111,8 +124,8 @@ export class ConflictResolver<DB> {
    * Runs `work` in a serializable transaction, retried on conflicts. `work` must not touch the
    * network or the file system: it may run several times.
    */
-  managed<T>(operation: string, work: UnitOfWork<DB, T>): Promise<T> {
-    return this.#attempt(operation, work, this.#attemptsMax);
+  managed<T>(operation: string, work: UnitOfWork<DB, T>, options: UnitOptions = {}): Promise<T> {
+    return this.#attempt(operation, work, this.#attemptsMax, options);
   }
 
   /**
@@ -123,14 +136,20 @@ export class ConflictResolver<DB> {
     return this.#attempt(operation, work, 1);
   }
 
-  async #attempt<T>(operation: string, work: UnitOfWork<DB, T>, attemptsMax: number): Promise<T> {
+  async #attempt<T>(
+    operation: string,
+    work: UnitOfWork<DB, T>,
+    attemptsMax: number,
+    options: UnitOptions = {},
+  ): Promise<T> {
+    const begin = options.isolation === 'read committed' ? this.#beginReadCommitted : this.#begin;
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.#once(work, attempt);
+        const result = await this.#once(work, attempt, begin);
         this.counters.successes++;
         return result;
       } catch (error) {
-        if (!isRetryableConflict(error)) {
+        if (!isRetryableConflict(error) && !(options.retryable?.(error) ?? false)) {
           this.counters.errors++;
           throw error;
         }
@@ -149,10 +168,10 @@ export class ConflictResolver<DB> {
     return this.#db.transaction().execute(work);
   }
 
-  #once<T>(work: UnitOfWork<DB, T>, attempt: number): Promise<T> {
+  #once<T>(work: UnitOfWork<DB, T>, attempt: number, begin: CompiledQuery): Promise<T> {
     return this.#db.connection().execute(async (connection) => {
       const run: StatementRunner = this.#direct ?? ((query) => connection.executeQuery(query));
-      await run(this.#begin);
+      await run(begin);
       let result: T;
       try {
         result = await work(connection, attempt, run);

@@ -373,9 +373,11 @@ class Planner {
 
   #capture(command: CaptureCommand): Planned {
     const hold = this.#activeHold(command.holdId, command.walletId);
+    // Past its expiry a hold can no longer be captured; the service releases it shortly.
+    if (this.#expired(hold)) throw new HoldNotActive({ holdId: hold.id, state: 'expired' });
     const amount = command.amount ?? hold.amount;
     if (amount > hold.amount)
-      throw new InvalidValueError('amount', `more than the held ${hold.amount} minor units`);
+      throw new InvalidValueError('amount', 'more than the hold reserves');
     const sender = this.#account(hold.accountId, `of hold ${hold.id}`, command.walletId);
     if (command.to.id === sender.id) throw new SameAccount(sender.name);
     const receiver = this.#account(command.to.id, command.to.name, command.walletId, 'to');
@@ -404,8 +406,12 @@ class Planner {
     const hold = this.#activeHold(command.holdId, command.walletId);
     const account = this.#account(hold.accountId, `of hold ${hold.id}`, command.walletId);
     this.#move(account, 0n, -hold.amount);
-    this.#settle(hold, command.ending, 0n);
+    this.#settle(hold, this.#expired(hold) ? 'expired' : command.ending, 0n);
     return { kind: 'release', holdId: hold.id };
+  }
+
+  #expired(hold: HoldRow): boolean {
+    return hold.expiresAt !== null && Date.parse(hold.expiresAt) <= Date.parse(this.#now);
   }
 
   #activeHold(holdId: number, walletId: number): HoldRow {

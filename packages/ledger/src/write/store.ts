@@ -28,6 +28,16 @@ import {
 } from './plan.js';
 
 type Row = Record<string, unknown>;
+
+/** The part of a better-sqlite3 connection the SQLite hot path calls. */
+export type SqliteConnection = {
+  readonly prepare: (sql: string) => {
+    readonly run: (...parameters: readonly never[]) => {
+      readonly changes: number;
+      readonly lastInsertRowid: number | bigint;
+    };
+  };
+};
 type Selectable<T> = import('kysely').Selectable<T>;
 
 /** What a run of commands needs loaded: every id and key its commands name. */
@@ -91,10 +101,17 @@ export function needsOf(commands: readonly Command[]): RunNeeds {
 export class WriteStore {
   readonly #p: string;
   readonly #pg: boolean;
+  readonly #sqlite: SqliteConnection | undefined;
 
-  constructor(options: { readonly prefix: string; readonly dialect: DialectName }) {
+  /** `sqlite`: the connection under the books on SQLite, for the direct hot path. */
+  constructor(options: {
+    readonly prefix: string;
+    readonly dialect: DialectName;
+    readonly sqlite?: SqliteConnection | undefined;
+  }) {
     this.#p = options.prefix;
     this.#pg = options.dialect === 'postgres';
+    this.#sqlite = options.sqlite;
   }
 
   /** Reads every row the run's commands touch; holds first, since they name accounts too. */
@@ -125,7 +142,7 @@ export class WriteStore {
     const columns = 'id, wallet_id, name, balance, held';
     const rows = await this.#rows(
       run,
-      `select ${columns} from ${this.#p}account where id ${this.#inIds(1)}`,
+      `select ${columns} from ${this.#p}account where id ${this.#inIds(1)}${this.#lock()}`,
       [this.#idList(ids)],
     );
     for (const row of rows) {
@@ -144,9 +161,11 @@ export class WriteStore {
   async #loadHolds(run: StatementRunner, ids: number[]): Promise<Map<number, HoldRow>> {
     const holds = new Map<number, HoldRow>();
     if (ids.length === 0) return holds;
-    const rows = await this.#rows(run, `select * from ${this.#p}hold where id ${this.#inIds(1)}`, [
-      this.#idList(ids),
-    ]);
+    const rows = await this.#rows(
+      run,
+      `select * from ${this.#p}hold where id ${this.#inIds(1)}${this.#lock()}`,
+      [this.#idList(ids)],
+    );
     for (const row of rows) {
       const hold = mapHold(row as Selectable<HoldTable>);
       holds.set(hold.id, {
@@ -304,26 +323,7 @@ export class WriteStore {
     transactions: readonly TransactionValues[],
   ): Promise<number[]> {
     const moved = [...deltas].filter(([, d]) => d.balance !== 0n || d.held !== 0n);
-    if (!this.#pg) {
-      for (const [id, delta] of moved)
-        await run(
-          CompiledQuery.raw(
-            `update ${this.#p}account set balance = balance + ?, held = held + ? where id = ?`,
-            [delta.balance, delta.held, id],
-          ),
-        );
-      const ids: number[] = [];
-      for (const values of transactions) {
-        const [row] = await this.#rows(
-          run,
-          this.#insertTransactionSqlite(),
-          transactionRow(values),
-        );
-        assert(row !== undefined, 'insert returned no id');
-        ids.push(toId(row.id));
-      }
-      return ids;
-    }
+    if (!this.#pg) return this.#writeTransactionsSqlite(moved, transactions);
     const deltaArrays = [
       moved.map(([id]) => String(id)),
       moved.map(([, d]) => d.balance.toString()),
@@ -346,9 +346,29 @@ export class WriteStore {
     return inOrder(rows, transactions.length);
   }
 
+  /** SQLite: each row its own cached statement, called directly on the unit of work's connection. */
+  #writeTransactionsSqlite(
+    moved: readonly [number, { balance: bigint; held: bigint }][],
+    transactions: readonly TransactionValues[],
+  ): number[] {
+    const sqlite = this.#sqlite;
+    assert(sqlite !== undefined, 'the SQLite write path needs the connection');
+    const update = sqlite.prepare(
+      `update ${this.#p}account set balance = balance + ?, held = held + ? where id = ?`,
+    );
+    for (const [id, delta] of moved) {
+      const { changes } = update.run(...([delta.balance, delta.held, id] as never[]));
+      assert(changes === 1, `account ${id}: balance change lost`);
+    }
+    const insert = sqlite.prepare(this.#insertTransactionSqlite());
+    return transactions.map((values) =>
+      toId(insert.run(...(transactionRow(values) as never[])).lastInsertRowid),
+    );
+  }
+
   #insertTransactionSqlite(): string {
     const marks = transactionColumns.map(() => '?').join(', ');
-    return `insert into ${this.#p}transaction (${transactionColumns.join(', ')}) values (${marks}) returning id`;
+    return `insert into ${this.#p}transaction (${transactionColumns.join(', ')}) values (${marks})`;
   }
 
   #insertTransactionsPostgres(first: number): string {
@@ -504,6 +524,15 @@ export class WriteStore {
   }
 
   // ---- helpers --------------------------------------------------------------------------------
+
+  /**
+   * PostgreSQL: lock the rows read, in id order (so two writers never wait on each other in a
+   * cycle); the writer plans on them and writes them back before anyone else may. SQLite's
+   * `begin immediate` already holds the one write lock.
+   */
+  #lock(): string {
+    return this.#pg ? ' order by id for update' : '';
+  }
 
   #inIds(parameter: number): string {
     return this.#pg ? `= any($${parameter}::bigint[])` : 'in (select value from json_each(?))';

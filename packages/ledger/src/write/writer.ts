@@ -5,7 +5,12 @@
 import { assert } from '@cryptoassets/core';
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { Hold, Transaction } from '../records.js';
-import { type ConflictResolver, isRetryableConflict, type StatementRunner } from '../resolver.js';
+import {
+  type ConflictResolver,
+  isRetryableConflict,
+  type StatementRunner,
+  type UnitOptions,
+} from '../resolver.js';
 import type { LedgerTables } from '../schema.js';
 import type { Command } from './commands.js';
 import { WriteQueueFull } from './errors.js';
@@ -16,6 +21,14 @@ import { needsOf, type WriteStore } from './store.js';
 export const commandsPerBatchMax = 8_000;
 /** Most commands waiting for the writer; beyond it a caller gets `WriteQueueFull`. */
 export const queuedCommandsMax = 100_000;
+
+/**
+ * How batches of commands on PostgreSQL stay correct when several processes write: `row-locks`
+ * (the default) reads the accounts and holds a batch touches with `for update`, in id order,
+ * under read committed; `serializable` runs every batch serializable and retries it whole on a
+ * conflict. SQLite serializes writers with `begin immediate` either way.
+ */
+export type WriteConcurrency = 'row-locks' | 'serializable';
 
 /** What a command produced: a transaction, a hold, or both (a capture). */
 export type CommandValue =
@@ -63,6 +76,7 @@ export class Writer {
   readonly #resolver: ConflictResolver<LedgerTables>;
   readonly #store: WriteStore;
   readonly #hooks: WriterHooks;
+  readonly #concurrency: WriteConcurrency;
   #queue: Entry[] = [];
   #queued = 0;
   #running = false;
@@ -73,7 +87,9 @@ export class Writer {
     readonly resolver: ConflictResolver<LedgerTables>;
     readonly store: WriteStore;
     readonly hooks?: WriterHooks;
+    readonly concurrency?: WriteConcurrency;
   }) {
+    this.#concurrency = options.concurrency ?? 'row-locks';
     this.#resolver = options.resolver;
     this.#store = options.store;
     this.#hooks = options.hooks ?? {};
@@ -202,25 +218,36 @@ export class Writer {
   }
 
   #apply(batch: Entry[]): Promise<EntryResult[]> {
-    return this.#resolver.managed('write batch', async (tx, _attempt, run) => {
-      const results: EntryResult[] = [];
-      for (let index = 0; index < batch.length; ) {
-        const entry = batch[index]!;
-        if (entry.kind === 'procedure') {
-          results.push(await this.#runProcedure(tx, run, entry, batch.length > 1));
-          index++;
-          continue;
+    // Commands lock the rows they plan on, so they need no more than read committed; work done
+    // by procedures (deposits, voids, imports) reads more than it locks and stays serializable.
+    const locking =
+      this.#concurrency === 'row-locks' && batch.every((entry) => entry.kind === 'commands');
+    const options: UnitOptions = locking
+      ? { isolation: 'read committed', retryable: isUniqueViolation }
+      : { isolation: 'serializable' };
+    return this.#resolver.managed(
+      'write batch',
+      async (tx, _attempt, run) => {
+        const results: EntryResult[] = [];
+        for (let index = 0; index < batch.length; ) {
+          const entry = batch[index]!;
+          if (entry.kind === 'procedure') {
+            results.push(await this.#runProcedure(tx, run, entry, batch.length > 1));
+            index++;
+            continue;
+          }
+          let end = index;
+          while (end < batch.length && batch[end]!.kind === 'commands') end++;
+          const entries = batch.slice(index, end) as Extract<Entry, { kind: 'commands' }>[];
+          results.push(...(await this.#applyCommands(tx, run, entries)));
+          index = end;
         }
-        let end = index;
-        while (end < batch.length && batch[end]!.kind === 'commands') end++;
-        const entries = batch.slice(index, end) as Extract<Entry, { kind: 'commands' }>[];
-        results.push(...(await this.#applyCommands(tx, run, entries)));
-        index = end;
-      }
-      this.counters.batches++;
-      this.counters.commands += batch.length;
-      return results;
-    });
+        this.counters.batches++;
+        this.counters.commands += batch.length;
+        return results;
+      },
+      options,
+    );
   }
 
   async #runProcedure(
@@ -361,6 +388,14 @@ function deliver(entry: Entry, result: EntryResult | undefined): void {
     assert(!Array.isArray(result), 'writer: a procedure with command results');
     entry.deliver(result);
   }
+}
+
+/**
+ * A unique index refused a key, reference or fee another writer committed after this batch read:
+ * planning the batch again finds it (a replay, or the command's own typed refusal).
+ */
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23505';
 }
 
 function isUnresolved(error: unknown): boolean {
