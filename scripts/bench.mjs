@@ -8,7 +8,8 @@ const benchmarks = {
     load: () => import('./bench/ledger.mjs'),
   },
   concurrency: {
-    summary: 'ledger transfers/s with several processes on one PostgreSQL: row locks vs serializable',
+    summary:
+      'ledger transfers/s with several processes on one PostgreSQL: row locks vs serializable',
     load: () => import('./bench/write-concurrency.mjs'),
   },
   deposits: {
