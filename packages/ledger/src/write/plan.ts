@@ -290,13 +290,9 @@ class Planner {
       amount,
       sending_account_id: sender.id,
       receiving_account_id: receiver.id,
-      address_id: null,
-      network_transaction_id: null,
       label: command.label,
-      created_at: this.#now,
       reference: command.reference,
       metadata: command.metadata,
-      hold_id: null,
     });
     return { kind: 'transaction', insert };
   }
@@ -313,14 +309,10 @@ class Planner {
       state: 'pending',
       amount: command.amount,
       sending_account_id: sender.id,
-      receiving_account_id: null,
       address_id: addressId,
-      network_transaction_id: null,
       label: command.label,
-      created_at: this.#now,
       reference: command.reference,
       metadata: command.metadata,
-      hold_id: null,
     });
     return { kind: 'transaction', insert };
   }
@@ -336,14 +328,7 @@ class Planner {
       state: 'network_fee',
       amount: command.amount,
       sending_account_id: account.id,
-      receiving_account_id: null,
-      address_id: null,
       network_transaction_id: command.networkTransactionId,
-      label: null,
-      created_at: this.#now,
-      reference: null,
-      metadata: null,
-      hold_id: null,
     });
     // A second fee for the same broadcast in this run finds this one.
     const fees = this.#state.fees;
@@ -391,12 +376,7 @@ class Planner {
       amount,
       sending_account_id: sender.id,
       receiving_account_id: receiver.id,
-      address_id: null,
-      network_transaction_id: null,
       label: command.label,
-      created_at: this.#now,
-      reference: null,
-      metadata: null,
       hold_id: hold.id,
     });
     return { kind: 'capture', holdId: hold.id, insert };
@@ -480,8 +460,23 @@ class Planner {
     this.#undo.push(() => taken.delete(key));
   }
 
-  #insertTransaction(values: TransactionValues): number {
-    this.plan.transactions.push(values);
+  /** Plans a transaction row; what `values` leaves out is null (created now). */
+  #insertTransaction(
+    values: Pick<TransactionValues, 'wallet_id' | 'kind' | 'state' | 'amount'> &
+      Partial<TransactionValues>,
+  ): number {
+    this.plan.transactions.push({
+      sending_account_id: null,
+      receiving_account_id: null,
+      address_id: null,
+      network_transaction_id: null,
+      label: null,
+      reference: null,
+      metadata: null,
+      hold_id: null,
+      created_at: this.#now,
+      ...values,
+    });
     return this.plan.transactions.length - 1;
   }
 }
