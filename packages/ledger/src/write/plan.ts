@@ -96,7 +96,12 @@ export type Planned =
   | { readonly kind: 'hold'; readonly insert: number }
   | { readonly kind: 'capture'; readonly holdId: number; readonly insert: number }
   | { readonly kind: 'release'; readonly holdId: number }
-  | { readonly kind: 'replay'; readonly key: KeyRow }
+  | {
+      readonly kind: 'replay';
+      readonly key: KeyRow;
+      /** The replayed hold as it stood at this point of the run, when the run touches it. */
+      readonly hold?: HoldRow;
+    }
   | { readonly kind: 'same'; readonly index: number };
 
 export type Outcome =
@@ -237,7 +242,10 @@ class Planner {
         : ['operation'];
     if (differences.length > 0)
       throw new IdempotencyKeyReused({ idempotencyKey: key, differences });
-    if (stored) return { kind: 'replay', key: stored };
+    if (stored) {
+      const hold = stored.holdId === null ? undefined : this.#state.holds.get(stored.holdId);
+      return { kind: 'replay', key: stored, ...(hold ? { hold: { ...hold } } : {}) };
+    }
     assert(earlier !== undefined, 'replay of nothing');
     return { kind: 'same', index: earlier.index };
   }

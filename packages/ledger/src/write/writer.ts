@@ -348,8 +348,11 @@ export class Writer {
     outcomes: readonly Outcome[],
   ): Promise<Map<number, CommandValue>> {
     const keys = new Map<number, { transactionId: number | null; holdId: number | null }>();
+    const seen = new Map<number, HoldRow>();
     outcomes.forEach((outcome, index) => {
-      if (outcome.ok && outcome.planned.kind === 'replay') keys.set(index, outcome.planned.key);
+      if (!outcome.ok || outcome.planned.kind !== 'replay') return;
+      keys.set(index, outcome.planned.key);
+      if (outcome.planned.hold) seen.set(index, outcome.planned.hold);
     });
     const found = new Map<number, CommandValue>();
     if (keys.size === 0) return found;
@@ -365,7 +368,13 @@ export class Writer {
     for (const [index, key] of keys) {
       const transaction =
         key.transactionId === null ? undefined : transactions.get(key.transactionId);
-      const hold = key.holdId === null ? undefined : holdsFound.get(key.holdId);
+      // A hold the batch settled after the replay is answered as the replay saw it.
+      const snapshot = seen.get(index);
+      const hold = snapshot
+        ? holdOf(snapshot)
+        : key.holdId === null
+          ? undefined
+          : holdsFound.get(key.holdId);
       if (transaction && hold) found.set(index, { kind: 'capture', hold, transaction });
       else if (transaction) found.set(index, { kind: 'transaction', transaction });
       else if (hold) found.set(index, { kind: 'hold', hold });
