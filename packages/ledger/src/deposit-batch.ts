@@ -127,8 +127,6 @@ export async function observeBatched(
   let pending: ObservationPlan[] = [];
   for (const observation of observations) {
     const plan = candidate(observation) ? planObservation(ctx, loaded, observation) : undefined;
-    (globalThis as any).__fast = ((globalThis as any).__fast ?? 0) + (plan ? 1 : 0);
-    (globalThis as any).__slow = ((globalThis as any).__slow ?? 0) + (plan ? 0 : 1);
     if (plan) {
       pending.push(plan);
       continue;
@@ -265,7 +263,7 @@ function planObservation(
     result: {
       txid,
       confirmations,
-      deposits: recorded,
+      deposits: existing + recorded,
       creditedNow,
       reversedNow: [],
     },
