@@ -166,8 +166,9 @@ export class Writer {
     this.#queued += size;
     if (this.#running) return;
     this.#running = true;
-    // Let every caller whose turn it is queue first; then write what is waiting.
-    setImmediate(() => void this.#drain());
+    // Callers queueing in this same turn (a loop of calls, `Promise.all`) join the batch; a lone
+    // command does not wait for the event loop to come round.
+    queueMicrotask(() => void this.#drain());
   }
 
   async #drain(): Promise<void> {
