@@ -19,7 +19,11 @@ export function compileBroadcastHoldStatements(db: Tx) {
     .where('id', '=', accountMarker)
     .where('wallet_id', '=', walletMarker);
   return {
-    /** amount, account, wallet: gives a voided send back to its sender. */
-    credit: new QueryTemplate(credit, [amountMarker, accountMarker, walletMarker]),
+    /** Gives a voided send back to its sender. */
+    credit: new QueryTemplate(credit, {
+      amount: amountMarker,
+      account: accountMarker,
+      wallet: walletMarker,
+    }),
   };
 }

@@ -138,7 +138,9 @@ async function voidSend(
 ): Promise<Transaction> {
   const sender = send.sendingAccountId;
   assert(sender !== null, `send ${send.id} has no sending account`);
-  const credited = await unit.run(ctx.holds.credit.bind(send.amount, sender, send.walletId));
+  const credited = await unit.run(
+    ctx.holds.credit.bind({ amount: send.amount, account: sender, wallet: send.walletId }),
+  );
   assert(credited.numAffectedRows === 1n, `send ${send.id}: sender account is missing`);
   return insertTransaction(unit.tx, {
     wallet_id: send.walletId,

@@ -86,25 +86,34 @@ export function compileDepositStatements(db: Tx) {
     .where('id', '=', idMarker);
   const accountName = db.selectFrom('account').select('name').where('id', '=', idMarker);
   return {
-    findAddress: new QueryTemplate(findAddress, [addressMarker]),
-    upsertNetwork: new QueryTemplate(upsertNetwork, [txidMarker, confirmationsMarker, timeMarker]),
-    findDeposit: new QueryTemplate(findDeposit, [idMarker, otherIdMarker]),
-    /** wallet, state, amount, receiving account, address id, network transaction, now, credited at */
-    insertDeposit: new QueryTemplate(insertDeposit, [
-      walletMarker,
-      stateMarker,
-      amountMarker,
-      accountMarker,
-      idMarker,
-      otherIdMarker,
-      timeMarker,
-      creditedAtMarker,
-    ]),
-    creditTransaction: new QueryTemplate(creditTransaction, [idMarker, timeMarker]),
+    findAddress: new QueryTemplate(findAddress, { address: addressMarker }),
+    upsertNetwork: new QueryTemplate(upsertNetwork, {
+      txid: txidMarker,
+      confirmations: confirmationsMarker,
+      now: timeMarker,
+    }),
+    findDeposit: new QueryTemplate(findDeposit, {
+      networkTransaction: idMarker,
+      address: otherIdMarker,
+    }),
+    insertDeposit: new QueryTemplate(insertDeposit, {
+      wallet: walletMarker,
+      state: stateMarker,
+      amount: amountMarker,
+      account: accountMarker,
+      address: idMarker,
+      networkTransaction: otherIdMarker,
+      now: timeMarker,
+      creditedAt: creditedAtMarker,
+    }),
+    creditTransaction: new QueryTemplate(creditTransaction, {
+      transaction: idMarker,
+      now: timeMarker,
+    }),
     /** Adds the amount (negative to take back) to an account's balance. */
-    creditAccount: new QueryTemplate(creditAccount, [amountMarker, idMarker]),
+    creditAccount: new QueryTemplate(creditAccount, { amount: amountMarker, account: idMarker }),
     /** Adds the amount (negative to take back) to an address's balance. */
-    creditAddress: new QueryTemplate(creditAddress, [amountMarker, idMarker]),
-    accountName: new QueryTemplate(accountName, [idMarker]),
+    creditAddress: new QueryTemplate(creditAddress, { amount: amountMarker, address: idMarker }),
+    accountName: new QueryTemplate(accountName, { account: idMarker }),
   };
 }

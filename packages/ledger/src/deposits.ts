@@ -184,28 +184,36 @@ async function recordDepositIn(
 ): Promise<DepositResult | undefined> {
   const { run } = unit;
   const statements = ctx.deposits;
-  const [addressRow] = (await run(statements.findAddress.bind(update.address))).rows;
+  const [addressRow] = (await run(statements.findAddress.bind({ address: update.address }))).rows;
   if (!addressRow) return undefined;
   const address = mapAddress(addressRow);
   assert(address.accountId !== null, 'deposit to an external address');
   const now = nowIso();
-  const upserted = await run(statements.upsertNetwork.bind(update.txid, update.confirmations, now));
+  const upserted = await run(
+    statements.upsertNetwork.bind({
+      txid: update.txid,
+      confirmations: update.confirmations,
+      now,
+    }),
+  );
   assert(upserted.rows[0] !== undefined, 'deposit: the upsert returned no row');
   const network = mapNetworkTransaction(upserted.rows[0]);
   const deep = update.confirmations >= ctx.coin.confirmations;
-  const [existing] = (await run(statements.findDeposit.bind(network.id, address.id))).rows;
+  const [existing] = (
+    await run(statements.findDeposit.bind({ networkTransaction: network.id, address: address.id }))
+  ).rows;
   if (!existing) {
     const inserted = await run(
-      statements.insertDeposit.bind(
-        address.walletId,
-        deep ? 'credited' : 'incoming',
-        update.amount,
-        address.accountId,
-        address.id,
-        network.id,
+      statements.insertDeposit.bind({
+        wallet: address.walletId,
+        state: deep ? 'credited' : 'incoming',
+        amount: update.amount,
+        account: address.accountId,
+        address: address.id,
+        networkTransaction: network.id,
         now,
-        deep ? now : null,
-      ),
+        creditedAt: deep ? now : null,
+      }),
     );
     assert(inserted.rows[0] !== undefined, 'deposit: the insert returned no row');
     const transaction = mapTransaction(inserted.rows[0]);
@@ -218,7 +226,9 @@ async function recordDepositIn(
     return recreditDeposit(ctx, unit, transaction, network);
   const creditedNow = transaction.state === 'incoming' && deep;
   if (creditedNow) {
-    const credited = await run(statements.creditTransaction.bind(transaction.id, now));
+    const credited = await run(
+      statements.creditTransaction.bind({ transaction: transaction.id, now }),
+    );
     assert(credited.rows[0] !== undefined, 'deposit: credited by someone else');
     transaction = mapTransaction(credited.rows[0]);
     await moveDepositBalances(ctx, unit, transaction, transaction.amount);
@@ -237,8 +247,12 @@ async function moveDepositBalances(
   const { receivingAccountId: accountId, addressId } = deposit;
   assert(accountId !== null && addressId !== null, 'a deposit without account or address');
   const statements = ctx.deposits;
-  const account = await run(statements.creditAccount.bind(deltaMinor, accountId));
-  const address = await run(statements.creditAddress.bind(deltaMinor, addressId));
+  const account = await run(
+    statements.creditAccount.bind({ amount: deltaMinor, account: accountId }),
+  );
+  const address = await run(
+    statements.creditAddress.bind({ amount: deltaMinor, address: addressId }),
+  );
   assert(
     account.numAffectedRows === 1n && address.numAffectedRows === 1n,
     'deposit: balance change lost',
@@ -258,7 +272,7 @@ async function depositEvent(
 ): Promise<void> {
   const { transaction: deposit, network, address } = found;
   assert(address.accountId !== null && network.txid !== null, 'deposit event of our address');
-  const [account] = (await run(ctx.deposits.accountName.bind(address.accountId))).rows;
+  const [account] = (await run(ctx.deposits.accountName.bind({ account: address.accountId }))).rows;
   assert(account !== undefined, `deposit: account ${address.accountId} is missing`);
   await ctx.events.recordDepositUpdate(
     run,

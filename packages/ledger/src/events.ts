@@ -210,13 +210,15 @@ export class EventOutbox {
     );
     const statements = this.#statements;
     if (!options.first) {
-      const { rows } = await run(statements.lastPayload.bind(data.transaction_id));
+      const { rows } = await run(statements.lastPayload.bind({ transaction: data.transaction_id }));
       const last = rows[0];
       if (last && sameUpdate(JSON.parse(last.payload) as Partial<TxUpdateData>, data)) return false;
     }
     if (this.#dialect === 'postgres') await run(statements.lock);
     const payload = JSON.stringify(data);
-    await run(statements.insert.bind(data.transaction_id, payload, nowIso()));
+    await run(
+      statements.insert.bind({ transaction: data.transaction_id, payload, createdAt: nowIso() }),
+    );
     return true;
   }
 
@@ -570,8 +572,12 @@ function compileEventStatements(db: Tx, lockKey: number) {
   const lock: CompiledQuery =
     sql`select pg_advisory_xact_lock(${eventLockClass}::int4, ${lockKey}::int4)`.compile(db);
   return {
-    lastPayload: new QueryTemplate(lastPayload, [transactionMarker]),
-    insert: new QueryTemplate(insert, [transactionMarker, payloadMarker, timeMarker]),
+    lastPayload: new QueryTemplate(lastPayload, { transaction: transactionMarker }),
+    insert: new QueryTemplate(insert, {
+      transaction: transactionMarker,
+      payload: payloadMarker,
+      createdAt: timeMarker,
+    }),
     lock,
   };
 }

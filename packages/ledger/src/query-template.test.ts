@@ -41,19 +41,19 @@ describe('QueryTemplate', () => {
         .where('id', '=', -1)
         .where('kind', '=', 'user')
         .where('balance', '>=', -1n);
-      const template = new QueryTemplate(query, [-1n, -1]);
-      const bound = template.bind(5n, 42);
+      const template = new QueryTemplate(query, { amount: -1n, account: -1 });
+      const bound = template.bind({ amount: 5n, account: 42 });
       expect(bound.sql).toBe(query.compile().sql);
       expect(bound.sql).toContain('ltc_account');
       expect(bound.parameters).toEqual([5n, 42, 'user', 5n]);
-      expect(template.bind(7n, 9).parameters).toEqual([7n, 9, 'user', 7n]);
+      expect(template.bind({ account: 9, amount: 7n }).parameters).toEqual([7n, 9, 'user', 7n]);
     });
   }
 
   it('refuses a marker the query does not hold, and markers that repeat', () => {
     const db = compileOnly('sqlite');
     const query = db.selectFrom('account').select('id').where('id', '=', -1);
-    expect(() => new QueryTemplate(query, [-1, -2])).toThrow(AssertionFailed);
-    expect(() => new QueryTemplate(query, [-1, -1])).toThrow(AssertionFailed);
+    expect(() => new QueryTemplate(query, { id: -1, other: -2 })).toThrow(AssertionFailed);
+    expect(() => new QueryTemplate(query, { id: -1, same: -1 })).toThrow(AssertionFailed);
   });
 });
