@@ -369,8 +369,7 @@ class Planner {
     // Past its expiry a hold can no longer be captured; the service releases it shortly.
     if (this.#expired(hold)) throw new HoldNotActive({ holdId: hold.id, state: 'expired' });
     const amount = command.amount ?? hold.amount;
-    if (amount > hold.amount)
-      throw new InvalidValueError('amount', 'more than the hold reserves');
+    if (amount > hold.amount) throw new InvalidValueError('amount', 'more than the hold reserves');
     const sender = this.#account(hold.accountId, `of hold ${hold.id}`, command.walletId);
     if (command.to.id === sender.id) throw new SameAccount(sender.name);
     const receiver = this.#account(command.to.id, command.to.name, command.walletId, 'to');
