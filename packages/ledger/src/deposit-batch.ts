@@ -1,8 +1,9 @@
-// The batched deposit path: a batch of observations is read in two statements (our receiving
-// addresses; the known network transactions with their deposits and each deposit's last event),
-// decided in memory, and written in one statement per run of observations plus one for the
-// events. On PostgreSQL the statements work over arrays (`unnest`), so a batch costs the same
-// few round trips whatever its size; on SQLite over JSON arrays (`json_each`).
+// The batched deposit path: a batch of observations is read in one statement (our receiving
+// addresses and the network transactions the books know), plus one for the deposits of those
+// known ones with each deposit's last event, decided in memory, and written in one statement per
+// run of observations plus one for the events. On PostgreSQL the statements work over arrays
+// (`unnest`), so a batch costs the same few round trips whatever its size (five for new
+// deposits, six with known ones); on SQLite over JSON arrays (`json_each`).
 //
 // Only the common cases are decided here: an observation at a depth of 0 or more whose txid
 // comes once in the batch, and whose deposits need no reversal, re-credit or amount change.
@@ -113,16 +114,11 @@ export async function observeBatched(
   const candidate = (observation: DepositObservation) =>
     observation.confirmations >= 0 && counts.get(observation.txid) === 1;
   const candidates = observations.filter(candidate);
-  const loaded: Loaded = {
-    addresses: await statements.loadAddresses(
-      run,
-      unique(candidates.flatMap((observation) => observation.received.map((r) => r.address))),
-    ),
-    networks: await statements.loadNetworks(
-      run,
-      candidates.map((observation) => observation.txid),
-    ),
-  };
+  const loaded = await statements.load(
+    run,
+    unique(candidates.flatMap((observation) => observation.received.map((r) => r.address))),
+    candidates.map((observation) => observation.txid),
+  );
   const results: DepositObservationResult[] = [];
   let pending: ObservationPlan[] = [];
   for (const observation of observations) {
@@ -394,69 +390,76 @@ export class DepositBatchStatements {
     this.#lockKeys = eventLockKeys(options.coin);
   }
 
-  /** Our receiving addresses among `addresses`: per address the lowest id with an account. */
-  async loadAddresses(
+  /**
+   * Our receiving addresses among `addresses` (per address the lowest id with an account, as the
+   * per-observation path finds it) and the deposit network transactions of `txids` the books
+   * know, in one statement; then, only when some are known, their deposits in a second one.
+   */
+  async load(
     run: StatementRunner,
     addresses: readonly string[],
-  ): Promise<Map<string, LoadedAddress>> {
-    const found = new Map<string, LoadedAddress>();
-    if (addresses.length === 0) return found;
+    txids: readonly string[],
+  ): Promise<Loaded> {
     const p = this.#p;
+    const found = {
+      addresses: new Map<string, LoadedAddress>(),
+      networks: new Map<string, LoadedNetwork>(),
+    };
+    if (addresses.length === 0 && txids.length === 0) return found;
+    const ours = this.#pg
+      ? `select distinct on (a.address) a.id, a.wallet_id, a.account_id, a.address, c.name
+         from ${p}address a join ${p}account c on c.id = a.account_id
+         where a.address = any($1::text[]) order by a.address, a.id`
+      : `select a.id, a.wallet_id, a.account_id, a.address, c.name
+         from ${p}address a join ${p}account c on c.id = a.account_id
+         where a.id in (select min(id) from ${p}address
+                        where address in (select value from json_each(?))
+                          and account_id is not null
+                        group by address)`;
     const rows = await rowsOf(
       run,
-      `select a.id, a.wallet_id, a.account_id, a.address, c.name as account_name
-       from ${p}address a join ${p}account c on c.id = a.account_id
-       where a.id in (select min(id) from ${p}address
-                      where address ${this.#inList(1)} and account_id is not null
-                      group by address)`,
-      [this.#list(addresses)],
+      `select 'address' as k, id, wallet_id, account_id, address as text, name from (${ours}) o
+       union all
+       select 'network', id, null, null, txid, null from ${p}network_transaction
+       where type = 'deposit' and txid ${this.#pg ? '= any($2::text[])' : 'in (select value from json_each(?))'}`,
+      [this.#list(addresses), this.#list(txids)],
     );
+    const networks = new Map<number, { readonly id: number; deposits: LoadedDeposit[] }>();
     for (const row of rows) {
-      const address = String(row.address);
-      found.set(address, {
+      const text = String(row.text);
+      if (row.k === 'network') {
+        const network = { id: toId(row.id), deposits: [] };
+        networks.set(network.id, network);
+        found.networks.set(text, network);
+        continue;
+      }
+      found.addresses.set(text, {
         id: toId(row.id),
         walletId: toId(row.wallet_id),
         accountId: toId(row.account_id),
-        address,
-        accountName: String(row.account_name),
+        address: text,
+        accountName: String(row.name),
       });
     }
-    return found;
-  }
-
-  /** The deposit network transactions of `txids` the books know, each with its deposits. */
-  async loadNetworks(
-    run: StatementRunner,
-    txids: readonly string[],
-  ): Promise<Map<string, LoadedNetwork>> {
-    const networks = new Map<string, LoadedNetwork & { deposits: LoadedDeposit[] }>();
-    if (txids.length === 0) return networks;
-    const p = this.#p;
-    const rows = await rowsOf(
+    if (networks.size === 0) return found;
+    const deposits = await rowsOf(
       run,
-      `select n.id as network_id, n.txid, t.id, t.state, t.amount, t.receiving_account_id,
-              t.address_id, t.reference, t.metadata, a.address, c.name as account_name,
+      `select t.id, t.network_transaction_id, t.state, t.amount, t.receiving_account_id,
+              t.address_id, t.reference, t.metadata,
+              (select a.address from ${p}address a where a.id = t.address_id) as address,
+              (select c.name from ${p}account c where c.id = t.receiving_account_id) as name,
               (select e.payload from ${p}event e where e.transaction_id = t.id
                order by e.id desc limit 1) as last_payload
-       from ${p}network_transaction n
-       left join ${p}transaction t on t.network_transaction_id = n.id and t.kind = 'deposit'
-       left join ${p}address a on a.id = t.address_id
-       left join ${p}account c on c.id = t.receiving_account_id
-       where n.type = 'deposit' and n.txid ${this.#inList(1)}
-       order by n.id, t.id`,
-      [this.#list(txids)],
+       from ${p}transaction t
+       where t.kind = 'deposit' and t.network_transaction_id ${this.#pg ? '= any($1::bigint[])' : 'in (select value from json_each(?))'}
+       order by t.id`,
+      [this.#pg ? [...networks.keys()].map(String) : JSON.stringify([...networks.keys()])],
     );
-    for (const row of rows) {
-      const txid = String(row.txid);
-      let network = networks.get(txid);
-      if (!network) {
-        network = { id: toId(row.network_id), deposits: [] };
-        networks.set(txid, network);
-      }
-      if (row.id === null) continue;
+    for (const row of deposits) {
+      const network = networks.get(toId(row.network_transaction_id));
       assert(
-        row.address !== null && row.account_name !== null,
-        `deposit ${row.id} without its address or account`,
+        network !== undefined && row.address !== null && row.name !== null,
+        `deposit ${row.id} without its network transaction, address or account`,
       );
       network.deposits.push({
         id: toId(row.id),
@@ -465,13 +468,13 @@ export class DepositBatchStatements {
         receivingAccountId: toId(row.receiving_account_id),
         addressId: toId(row.address_id),
         address: String(row.address),
-        accountName: String(row.account_name),
+        accountName: String(row.name),
         reference: row.reference === null ? null : String(row.reference),
         metadata: row.metadata === null ? null : String(row.metadata),
         lastPayload: row.last_payload === null ? null : String(row.last_payload),
       });
     }
-    return networks;
+    return found;
   }
 
   /** Upserts the network transactions, inserts and credits deposits, moves balances. */
@@ -479,75 +482,102 @@ export class DepositBatchStatements {
     return this.#pg ? this.#writePostgres(run, writes) : this.#writeSqlite(run, writes);
   }
 
-  /** One statement: each step a data-modifying `with` over arrays. */
+  /** One statement: each step a data-modifying `with` over arrays, only the steps needed. */
   async #writePostgres(run: StatementRunner, writes: Writes): Promise<Written> {
     const p = this.#p;
     const { inserts } = writes;
-    const accounts = [...writes.accounts];
-    const addresses = [...writes.addresses];
-    const parameters: unknown[] = [
-      writes.networks.map((n) => n.txid),
-      writes.networks.map((n) => n.confirmations),
-      writes.now,
-      inserts.map((d) => String(d.walletId)),
-      inserts.map((d) => d.state),
-      inserts.map((d) => d.amount.toString()),
-      inserts.map((d) => String(d.accountId)),
-      inserts.map((d) => String(d.addressId)),
-      inserts.map((d) => d.txid),
-      writes.credits.map(String),
-      accounts.map(([id]) => String(id)),
-      accounts.map(([, delta]) => delta.toString()),
-      addresses.map(([id]) => String(id)),
-      addresses.map(([, delta]) => delta.toString()),
-    ];
-    // The lock that keeps event ids committing in order, taken before the events' statement.
-    const lock = writes.lock
-      ? `union all select 'lock', null, pg_advisory_xact_lock($15::int4, $16::int4)::text`
-      : '';
-    if (writes.lock) parameters.push(...this.#lockKeys);
-    const rows = await rowsOf(
-      run,
-      `with n as (
+    const parameters: unknown[] = [];
+    /** The next parameter, cast to `type`. */
+    const $ = (value: unknown, type: string) => `$${parameters.push(value)}::${type}`;
+    const now = $(writes.now, 'timestamptz');
+    const steps = [
+      `n as (
          insert into ${p}network_transaction
            (type, txid, confirmations, opened_at, closed_at, created_at, updated_at)
-         select 'deposit', u.txid, u.c, null, null, $3::timestamptz, $3::timestamptz
-         from unnest($1::text[], $2::int4[]) with ordinality as u(txid, c, o)
+         select 'deposit', u.txid, u.c, null, null, ${now}, ${now}
+         from unnest(${$(
+           writes.networks.map((n) => n.txid),
+           'text[]',
+         )}, ${$(
+           writes.networks.map((n) => n.confirmations),
+           'int4[]',
+         )}) with ordinality as u(txid, c, o)
          order by u.o
          on conflict (type, txid)
            do update set confirmations = excluded.confirmations, updated_at = excluded.updated_at
-         returning id, txid
-       ), d as (
+         returning id, txid)`,
+    ];
+    const results = [`select 'network' as k, id, txid from n`];
+    if (inserts.length > 0) {
+      const columns = [
+        $(
+          inserts.map((d) => String(d.walletId)),
+          'bigint[]',
+        ),
+        $(
+          inserts.map((d) => d.state),
+          'text[]',
+        ),
+        $(
+          inserts.map((d) => d.amount.toString()),
+          'bigint[]',
+        ),
+        $(
+          inserts.map((d) => String(d.accountId)),
+          'bigint[]',
+        ),
+        $(
+          inserts.map((d) => String(d.addressId)),
+          'bigint[]',
+        ),
+        $(
+          inserts.map((d) => d.txid),
+          'text[]',
+        ),
+      ];
+      steps.push(`d as (
          insert into ${p}transaction (wallet_id, kind, state, amount, sending_account_id,
            receiving_account_id, address_id, network_transaction_id, label, created_at,
            credited_at, processed_at)
-         select u.w, 'deposit', u.s, u.a, null, u.acc, u.addr, n.id, null, $3::timestamptz,
-           case when u.s = 'credited' then $3::timestamptz end, null
-         from unnest($4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[],
-           $9::text[]) with ordinality as u(w, s, a, acc, addr, txid, o)
+         select u.w, 'deposit', u.s, u.a, null, u.acc, u.addr, n.id, null, ${now},
+           case when u.s = 'credited' then ${now} end, null
+         from unnest(${columns.join(', ')}) with ordinality as u(w, s, a, acc, addr, txid, o)
          join n on n.txid = u.txid
          order by u.o
-         returning id
-       ), c as (
-         update ${p}transaction t set state = 'credited', credited_at = $3::timestamptz
-         from unnest($10::bigint[]) as u(id)
+         returning id)`);
+      results.push(`select 'deposit', id, null from d`);
+    }
+    if (writes.credits.length > 0) {
+      steps.push(`c as (
+         update ${p}transaction t set state = 'credited', credited_at = ${now}
+         from unnest(${$(writes.credits.map(String), 'bigint[]')}) as u(id)
          where t.id = u.id and t.state = 'incoming'
-         returning t.id
-       ), ba as (
-         update ${p}account a set balance = a.balance + u.b
-         from unnest($11::bigint[], $12::bigint[]) as u(id, b) where a.id = u.id
-         returning a.id
-       ), bd as (
-         update ${p}address a set balance = a.balance + u.b
-         from unnest($13::bigint[], $14::bigint[]) as u(id, b) where a.id = u.id
-         returning a.id
-       )
-       select 'network' as k, id, txid from n
-       union all select 'deposit', id, null from d
-       union all select 'credited', count(*), null from c
-       union all select 'accounts', count(*), null from ba
-       union all select 'addresses', count(*), null from bd
-       ${lock}`,
+         returning t.id)`);
+      results.push(`select 'credited', count(*), null from c`);
+    }
+    for (const [name, table, deltas] of [
+      ['accounts', 'account', writes.accounts],
+      ['addresses', 'address', writes.addresses],
+    ] as const) {
+      if (deltas.size === 0) continue;
+      const ids = $([...deltas.keys()].map(String), 'bigint[]');
+      const amounts = $([...deltas.values()].map(String), 'bigint[]');
+      steps.push(`${name} as (
+         update ${p}${table} r set balance = r.balance + u.b
+         from unnest(${ids}, ${amounts}) as u(id, b) where r.id = u.id
+         returning r.id)`);
+      results.push(`select '${name}', count(*), null from ${name}`);
+    }
+    // The lock that keeps event ids committing in order, taken before the events' statement.
+    if (writes.lock) {
+      const [lockClass, lockKey] = this.#lockKeys;
+      results.push(
+        `select 'lock', null, pg_advisory_xact_lock(${$(lockClass, 'int4')}, ${$(lockKey, 'int4')})::text`,
+      );
+    }
+    const rows = await rowsOf(
+      run,
+      `with ${steps.join(', ')} ${results.join(' union all ')}`,
       parameters,
     );
     const networkIds = new Map<string, number>();
@@ -677,10 +707,6 @@ export class DepositBatchStatements {
         ],
       ),
     );
-  }
-
-  #inList(parameter: number): string {
-    return this.#pg ? `= any($${parameter}::text[])` : 'in (select value from json_each(?))';
   }
 
   #list(values: readonly string[]): unknown {

@@ -110,8 +110,10 @@ export async function recordDeposit(
  * in the mempool, conflicted) any credit of its deposits is taken back first; then every output
  * to one of our receiving addresses is recorded as by `recordDeposit`, credited at the
  * threshold. Results come in the order of the observations. One bad observation fails them all.
- * `batched` (the default) reads and writes the common cases in a few statements per batch (see
- * deposit-batch.ts) with the same effects; false records each observation on its own.
+ * `batched` reads and writes the common cases in a few statements per batch (see
+ * deposit-batch.ts) with the same effects; false records each observation on its own. By default
+ * a batch is batched, except a lone observation on SQLite, where the per-observation statements
+ * (in-process, cached) cost less than the batched ones.
  */
 export async function recordDepositObservations(
   ctx: LedgerContext,
@@ -124,7 +126,7 @@ export async function recordDepositObservations(
     checkObservation(observation, `observations[${index}]`),
   );
   if (checked.length === 0) return [];
-  const batched = options.batched ?? true;
+  const batched = options.batched ?? (ctx.database.dialect === 'postgres' || checked.length > 1);
   return ctx.write('record deposits', async (tx, run) => {
     const unit = { tx, run };
     const observeOne = (observation: DepositObservation) => observe(ctx, unit, observation);

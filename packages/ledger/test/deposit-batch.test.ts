@@ -397,7 +397,7 @@ describe.runIf((await dialectsUnderTest()).includes('postgres'))(
       }
     }
 
-    it('costs the same few statements for 1, 10 or 100 new deposits and their crediting', async () => {
+    it('costs the same five or six statements for 1, 10 or 100 deposits, new or credited', async () => {
       const counts: Record<string, number> = {};
       for (const size of [1, 10, 100]) {
         const seen = await newDeposits(size);
@@ -420,8 +420,19 @@ describe.runIf((await dialectsUnderTest()).includes('postgres'))(
           recordDepositObservations(ctx, fresh, { batched: true }),
         );
       }
-      // begin, our addresses, known network transactions, the writes, the events, commit.
-      expect(new Set(Object.values(counts))).toEqual(new Set([6]));
+      // New deposits: begin, our addresses and known network transactions, the writes, the
+      // events, commit. Known ones: their deposits and last events are read too.
+      expect(counts).toEqual({
+        'seen 1': 5,
+        'seen 10': 5,
+        'seen 100': 5,
+        'credited 1': 6,
+        'credited 10': 6,
+        'credited 100': 6,
+        'new and credited 1': 5,
+        'new and credited 10': 5,
+        'new and credited 100': 5,
+      });
       const perObservation = await newDeposits(100);
       const single = await statementsOf(() =>
         recordDepositObservations(ctx, perObservation, { batched: false }),
