@@ -237,7 +237,9 @@ function table(report) {
 if (process.argv[2] === '--child') {
   child(process.argv.slice(3)).catch((error) => {
     const cause = error.cause ?? error;
-    process.stderr.write(`writer process: ${error.message}: ${cause.message} ${cause.detail ?? ''} ${cause.where ?? ''}\n`);
+    process.stderr.write(
+      `writer process: ${error.message}: ${cause.message} ${cause.detail ?? ''} ${cause.where ?? ''}\n`,
+    );
     process.exitCode = 2;
   });
 }
