@@ -213,7 +213,7 @@ export async function migrateCoin(options: {
   readonly dialect: DialectName;
   readonly coin: string;
 }): Promise<{ readonly applied: string[] }> {
-  if (options.dialect !== 'sqlite') return migrateToLatest(options.db, options);
+  if (options.dialect !== 'sqlite') return migratePostgres(options.db, options);
   // One connection for the whole run: nothing else of this process runs inside the transaction.
   return options.db.connection().execute(async (db) => {
     await sql`begin immediate`.execute(db);
@@ -228,6 +228,29 @@ export async function migrateCoin(options: {
       throw error;
     }
   });
+}
+
+/** Most tries of a PostgreSQL migration that lost a race with another schema being dropped. */
+const migrateAttemptsMax = 3;
+
+/**
+ * The migrator looks tables up across the catalog; a schema another client drops meanwhile can
+ * make that lookup fail with `3F000` although ours is fine: such a run changed nothing, so it is
+ * tried again, a bounded number of times.
+ */
+async function migratePostgres(
+  db: Kysely<unknown>,
+  options: { readonly dialect: DialectName; readonly coin: string },
+): Promise<{ readonly applied: string[] }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateToLatest(db, options);
+    } catch (error) {
+      const failure = error as { code?: unknown; cause?: { code?: unknown } };
+      const code = failure.cause?.code ?? failure.code;
+      if (code !== '3F000' || attempt >= migrateAttemptsMax) throw error;
+    }
+  }
 }
 
 async function migrateToLatest(
