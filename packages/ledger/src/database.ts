@@ -1,4 +1,5 @@
 // Opens the books' database from a URL: `sqlite:PATH` (embedded default) or `postgresql://...`.
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
@@ -118,8 +119,34 @@ function withStatementCache(raw: SqliteDatabase.Database): SqliteDatabase.Databa
   });
 }
 
+/**
+ * Statements whose text starts with this comment are prepared once per connection and then run
+ * by name: the write path's statements run thousands of times, and parsing and planning them
+ * again each time costs more than running them. They must name their columns (no `*`), so a
+ * migration that adds a column does not invalidate a prepared plan's result type.
+ */
+export const preparedStatementMarker = '/* prepared */ ';
+
+/** A client that runs statements marked with `preparedStatementMarker` as named statements. */
+class PreparingClient extends pg.Client {
+  override query(...args: unknown[]): never {
+    const [text, values] = args;
+    if (
+      args.length === 2 &&
+      typeof text === 'string' &&
+      text.startsWith(preparedStatementMarker) &&
+      Array.isArray(values)
+    ) {
+      const name = `ca_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+      return super.query({ name, text, values } as pg.QueryConfig) as never;
+    }
+    return (super.query as (...rest: unknown[]) => never)(...args);
+  }
+}
+
 function openPostgres(url: string, options: OpenDatabaseOptions): Database {
   const pool = new pg.Pool({
+    Client: PreparingClient,
     connectionString: url,
     max: options.poolSize ?? poolSizeDefault,
     connectionTimeoutMillis: 10_000,

@@ -4,7 +4,7 @@
 // gets its own cached statement and the batch shares one commit.
 import { assert } from '@cryptoassets/core';
 import { CompiledQuery } from 'kysely';
-import type { DialectName } from '../database.js';
+import { type DialectName, preparedStatementMarker } from '../database.js';
 import {
   mapHold,
   mapTransaction,
@@ -277,7 +277,7 @@ export class WriteStore {
     if (this.#pg) {
       const arrays = [pairs.map(([w]) => String(w)), pairs.map(([, a]) => a)];
       await run(
-        CompiledQuery.raw(
+        this.#statement(
           `insert into ${p}address (wallet_id, account_id, address, label, balance, archived_at, created_at)
            select u.w, null, u.a, null, 0, null, $3 from unnest($1::bigint[], $2::text[]) as u(w, a)
            on conflict (wallet_id, address) do nothing`,
@@ -296,7 +296,7 @@ export class WriteStore {
     } else {
       for (const [walletId, address] of pairs) {
         await run(
-          CompiledQuery.raw(
+          this.#statement(
             `insert into ${p}address (wallet_id, account_id, address, label, balance, archived_at, created_at)
              values (?, null, ?, null, 0, null, ?) on conflict (wallet_id, address) do nothing`,
             [walletId, address, now],
@@ -332,7 +332,7 @@ export class WriteStore {
     const update = `update ${this.#p}account a set balance = a.balance + d.b, held = a.held + d.h
       from unnest($1::bigint[], $2::bigint[], $3::bigint[]) as d(id, b, h) where a.id = d.id`;
     if (transactions.length === 0) {
-      if (moved.length > 0) await run(CompiledQuery.raw(update, deltaArrays));
+      if (moved.length > 0) await run(this.#statement(update, deltaArrays));
       return [];
     }
     const columns = transactionColumns.map((_, index) =>
@@ -426,7 +426,7 @@ export class WriteStore {
     if (!this.#pg) {
       for (const hold of holds)
         await run(
-          CompiledQuery.raw(
+          this.#statement(
             `update ${this.#p}hold set captured = ?, state = ?, settled_at = ? where id = ? and state = 'active'`,
             [hold.captured, hold.state, hold.settledAt, hold.id],
           ),
@@ -434,7 +434,7 @@ export class WriteStore {
       return;
     }
     await run(
-      CompiledQuery.raw(
+      this.#statement(
         `update ${this.#p}hold h set captured = u.c, state = u.s, settled_at = u.t
          from unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[]) as u(id, c, s, t)
          where h.id = u.id and h.state = 'active'`,
@@ -460,7 +460,7 @@ export class WriteStore {
     if (!this.#pg) {
       for (const key of keys)
         await run(
-          CompiledQuery.raw(
+          this.#statement(
             `insert into ${this.#p}idempotency (${columns}) values (?, ?, ?, ?, ?, ?, ?)`,
             [
               key.walletId,
@@ -476,7 +476,7 @@ export class WriteStore {
       return;
     }
     await run(
-      CompiledQuery.raw(
+      this.#statement(
         `insert into ${this.#p}idempotency (${columns})
          select w, k, o, r, t, h, $7 from unnest($1::bigint[], $2::text[], $3::text[], $4::text[],
            $5::bigint[], $6::bigint[]) as u(w, k, o, r, t, h)`,
@@ -542,8 +542,19 @@ export class WriteStore {
     return this.#pg ? ids.map(String) : JSON.stringify(ids);
   }
 
+  /**
+   * A statement of the write path. On PostgreSQL one that names its columns is marked to be
+   * prepared once per connection (see `preparedStatementMarker`).
+   */
+  #statement(text: string, parameters: readonly unknown[]): CompiledQuery {
+    const prepared = this.#pg && !text.includes('*');
+    return CompiledQuery.raw(prepared ? `${preparedStatementMarker}${text}` : text, [
+      ...parameters,
+    ]);
+  }
+
   async #rows(run: StatementRunner, text: string, parameters: readonly unknown[]): Promise<Row[]> {
-    const result = await run(CompiledQuery.raw(text, [...parameters]));
+    const result = await run(this.#statement(text, parameters));
     return result.rows as Row[];
   }
 }
