@@ -10,6 +10,7 @@ import {
   validateConfig,
 } from '@cryptoassets/core';
 import {
+  type Account,
   type BackendFactory,
   createBackend,
   type Database,
@@ -126,6 +127,16 @@ export function selectBooks(options: BooksOptions): Selection {
  * closes the database. The database must exist (made by `init-db`): nothing is created but,
  * with `createWallet`, the wallet.
  */
+/** The account a `--account NAME` filter names (missing: `NotFound`), or undefined without one. */
+export function optionalAccount(
+  books: Pick<Books, 'ledger' | 'wallet'>,
+  name: string | undefined,
+): Promise<Account | undefined> {
+  return name === undefined
+    ? Promise.resolve(undefined)
+    : books.ledger.requireAccount(books.wallet, name);
+}
+
 export async function withBooks<T>(
   options: BooksOptions,
   work: (books: Books) => Promise<T>,

@@ -4,7 +4,7 @@
 import { formatAmount } from '@cryptoassets/core';
 import type { Account, Ledger } from '@cryptoassets/ledger';
 import { type Command, Option } from 'commander';
-import { UsageError } from '../context.js';
+import { optionalAccount, UsageError } from '../context.js';
 import {
   addMoveOptions,
   checkIdempotencyKey,
@@ -234,10 +234,7 @@ function registerList(hold: Command): void {
       list,
       'needs wallet',
       async (options, { ledger, wallet }) => {
-        const account =
-          options.account === undefined
-            ? undefined
-            : await ledger.requireAccount(wallet, options.account);
+        const account = await optionalAccount({ ledger, wallet }, options.account);
         const found: Hold[] = await ledger.listHolds({
           wallet,
           limit: options.limit,

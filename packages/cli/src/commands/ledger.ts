@@ -12,6 +12,7 @@ import {
   checkName,
   type GlobalOptions,
   loadConfig,
+  optionalAccount,
   requireConfigCoins,
   selectBooks,
   sqliteFileOf,
@@ -263,10 +264,7 @@ function registerAddress(program: Command): void {
       list,
       'needs wallet',
       async (options, { ledger, wallet }) => {
-        const account =
-          options.account === undefined
-            ? undefined
-            : await ledger.requireAccount(wallet, options.account);
+        const account = await optionalAccount({ ledger, wallet }, options.account);
         const found = await ledger.listReceivingAddresses({
           wallet,
           ...(account ? { account } : {}),
@@ -497,10 +495,7 @@ function registerReports(program: Command): void {
       transactions,
       'needs wallet',
       async (options, { ledger, wallet }) => {
-        const account =
-          options.account === undefined
-            ? undefined
-            : await ledger.requireAccount(wallet, options.account);
+        const account = await optionalAccount({ ledger, wallet }, options.account);
         const found = await ledger.listTransactions({
           wallet,
           limit: options.limit,
